@@ -1,0 +1,47 @@
+# hall — the two commands are `make run` and `make test`.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := hall/web/static/vendor
+
+.PHONY: install run test bench lint clean assets translations
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Browser assets come from the npm registry (pinned in package-lock.json) and are served locally.
+$(VENDOR)/.stamp: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/chart.js/dist/chart.umd.js $(VENDOR)/
+	touch $@
+
+assets: $(VENDOR)/.stamp
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -f -d hall/translations >/dev/null 2>&1 || true
+
+install: $(STAMP) assets translations
+
+run: install
+	$(BIN)/python app.py
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check hall app.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache

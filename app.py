@@ -1,0 +1,166 @@
+"""Composition root: builds the Flask app, Socket.IO, the engine and its subscribers.
+
+``python app.py [--host 127.0.0.1] [--port 5000]`` serves the hall; ``flask --app app db upgrade`` migrates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, request, url_for
+from flask_babel import Babel
+from flask_socketio import SocketIO
+
+from hall import config as hall_config
+from hall.bus import EventBus
+from hall.clock import SystemClock
+from hall.db import Database
+from hall.engine import Engine
+from hall.passwords import Passwords
+from hall.web.context import HallApp
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("hall")
+socketio = SocketIO()
+babel = Babel()
+
+LANGUAGES = ("zh_CN", "en")
+
+
+def select_locale() -> str:
+    """Chinese first: English only when asked for (``?lang=en`` or the ``lang`` cookie)."""
+    wanted = request.args.get("lang") or request.cookies.get("lang")
+    return wanted if wanted in LANGUAGES else "zh_CN"
+
+
+def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Defaults, then the environment, then test overrides (the Flask tutorial's order)."""
+    instance = Path(os.environ.get("HALL_INSTANCE", ROOT / "instance"))
+    app.config.from_mapping(
+        ENV_NAME=os.environ.get("HALL_ENV", "development"),
+        DATABASE_URL=os.environ.get("HALL_DATABASE_URL", f"sqlite:///{instance / 'hall.db'}"),
+        HALL_CONFIG=os.environ.get("HALL_CONFIG") or None,
+        MESSAGE_QUEUE=os.environ.get("HALL_MESSAGE_QUEUE") or None,
+        PUBLIC_URL=os.environ.get("HALL_PUBLIC_URL") or None,
+        SECRET_KEY=os.environ.get("HALL_SECRET_KEY"),
+        FAST_HASH=False,
+        CLOCK=None,
+        AUTO_MIGRATE=True,
+        BABEL_DEFAULT_LOCALE="zh_CN",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "hall" / "translations"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        JSON_AS_ASCII=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+    production = app.config["ENV_NAME"] == "production"
+    if not app.config["SECRET_KEY"]:
+        if production:
+            raise RuntimeError("HALL_SECRET_KEY must be set when HALL_ENV=production")
+        app.config["SECRET_KEY"] = _dev_secret(instance)
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _dev_secret(instance: Path) -> str:
+    """A per-install random key kept under instance/ so sessions survive restarts in development."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def init_services(app: Flask) -> HallApp:
+    """Database (migrated), hall config (seeded if new), clock, bus and engine."""
+    db = Database(app.config["DATABASE_URL"])
+    if app.config["AUTO_MIGRATE"]:
+        db.upgrade()
+    data = hall_config.load(app.config["HALL_CONFIG"])
+    passwords = Passwords(fast=bool(app.config["FAST_HASH"]))
+    hall_id, created = hall_config.seed(db, data, passwords)
+    clock = app.config["CLOCK"] or SystemClock()
+    bus = EventBus()
+    engine = Engine(db, clock, bus, pepper=app.config["SECRET_KEY"])
+    svc = HallApp(
+        db=db,
+        engine=engine,
+        clock=clock,
+        bus=bus,
+        passwords=passwords,
+        hall_id=hall_id,
+        hall_code=data["hall"]["code"],
+        config=data,
+        production=app.config["ENV_NAME"] == "production",
+    )
+    app.extensions["hall"] = svc
+    if created:
+        log.info("seeded hall %s (%s)", data["hall"]["code"], data["hall"]["name"])
+    return svc
+
+
+def init_cli(app: Flask) -> None:
+    """``flask --app app db upgrade`` and ``flask --app app hall …`` commands."""
+    from hall.web.cli import db_cli, hall_cli
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(hall_cli)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the hall app: config, services, auth, i18n, API, realtime, pages."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    init_config(app, test_config)
+    init_services(app)
+
+    from hall import api
+    from hall.web import security
+
+    security.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    api.init_app(app)
+    socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"], cors_allowed_origins=[])
+    init_cli(app)
+
+    @app.get("/")
+    def index() -> Any:
+        return redirect(url_for("api-docs.openapi_json"))
+
+    return app
+
+
+def demo_banner(app: Flask) -> str:
+    """The start-up text listing the demo accounts (refused in production)."""
+    svc: HallApp = app.extensions["hall"]
+    staff = svc.config.get("staff", [])
+    lines = [f"hall {svc.config['hall']['name']} ({svc.hall_code})"]
+    if svc.production:
+        lines.append("production: demo accounts are disabled")
+    else:
+        lines.append("demo accounts (password 'demo'): " + ", ".join(s["username"] for s in staff))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the hall with Flask-SocketIO (threading mode, real websockets via simple-websocket)."""
+    parser = argparse.ArgumentParser(description="Serve the hall")
+    parser.add_argument("--host", default=os.environ.get("HALL_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("HALL_PORT", "5000")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    print(demo_banner(app), flush=True)
+    print(f"serving on http://{args.host}:{args.port}", flush=True)
+    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

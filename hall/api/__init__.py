@@ -1,0 +1,141 @@
+"""REST API /api/v1 (flask-smorest): validation, OpenAPI document and one error shape for everything."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, jsonify, request
+from flask_smorest import Api
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from hall.errors import HallError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(ma.Schema):
+    """Inner error object."""
+
+    code = ma.fields.String(required=True, metadata={"description": "machine-readable code"})
+    message = ma.fields.String(required=True, metadata={"description": "human message (Chinese first)"})
+    details = ma.fields.Dict(metadata={"description": "field errors or extra context"})
+
+
+class ErrorSchema(ma.Schema):
+    """Every 4xx/5xx body: ``{"error": {"code", "message", "details"}}``."""
+
+    error = ma.fields.Nested(ErrorBody, required=True)
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many",
+    500: "internal_error",
+}
+_HTTP_MESSAGES = {
+    400: "请求格式错误",
+    401: "请先登录",
+    403: "无权执行此操作",
+    404: "资源不存在",
+    405: "不支持的请求方法",
+    409: "状态冲突",
+    413: "请求过大",
+    415: "请使用 JSON 格式",
+    422: "请求内容有误",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None) -> Any:
+    """Build the standard JSON error response."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return jsonify({"error": body}), status
+
+
+class HallApi(Api):
+    """flask-smorest Api with the project's error envelope."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        """JSON errors under /api (and for JSON clients); plain HTTP errors for pages."""
+        if not request.path.startswith("/api/"):
+            return error
+        data = getattr(error, "data", None) or {}
+        details = data.get("errors") or data.get("messages")
+        status = error.code or 500
+        message = data.get("message") or _HTTP_MESSAGES.get(status, error.name)
+        if status == 422 and details:
+            message = "请求内容有误：" + "; ".join(_flatten(details))
+        return error_response(status, _HTTP_CODES.get(status, "error"), message, details)
+
+
+def _flatten(details: Any, prefix: str = "") -> list[str]:
+    out: list[str] = []
+    if isinstance(details, dict):
+        for key, value in details.items():
+            name = "" if key in ("json", "query", "form") else str(key)
+            out.extend(_flatten(value, f"{prefix}.{name}".strip(".") if name else prefix))
+    elif isinstance(details, list):
+        for value in details:
+            out.extend(_flatten(value, prefix))
+    else:
+        out.append(f"{prefix}: {details}" if prefix else str(details))
+    return out
+
+
+api = HallApi()
+
+
+def init_app(app: Flask) -> None:
+    """Register the API blueprints, the OpenAPI document and the error handlers."""
+    app.config.setdefault("API_TITLE", "hall API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app, spec_kwargs={"info": {"description": "医保服务大厅排队叫号系统接口（见 docs/api.md）"}})
+    api.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
+    api.spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
+
+    from hall.api import auth, hall_routes, tickets, windows
+
+    for module in (auth, tickets, windows, hall_routes):
+        api.register_blueprint(module.blp)
+
+    @app.errorhandler(HallError)
+    def _hall_error(exc: HallError) -> Any:
+        if not request.path.startswith("/api/"):
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError) -> Any:
+        return error_response(409, "concurrent_update", "该号码刚被其他窗口处理，请刷新后重试")
+
+    @app.errorhandler(OperationalError)
+    def _db_down(exc: OperationalError) -> Any:
+        log.error("database error: %s", exc.__class__.__name__)
+        return error_response(503, "database_unavailable", "数据库暂时不可用，请稍后重试")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return exc
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "服务器内部错误，已记录日志")

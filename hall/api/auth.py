@@ -1,0 +1,101 @@
+"""POST /api/v1/auth/login, /auth/logout, GET /auth/me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import login_user, logout_user
+from flask_smorest import Blueprint
+
+from hall.api.schemas import LoginIn, UserEnvelope
+from hall.errors import Forbidden, Unauthorized
+from hall.models import AuditEntry
+from hall.repository import Repository
+from hall.web.context import services
+from hall.web.security import Principal, current_actor, staff_actor
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与注销")
+
+
+def _user_out(user: Any, hall_code: str) -> dict[str, Any]:
+    return {
+        "user": {
+            "id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "role": user.role,
+            "window": user.window_number,
+            "hall": hall_code,
+        }
+    }
+
+
+@blp.route("/login", methods=["POST"])
+@blp.arguments(LoginIn)
+@blp.response(200, UserEnvelope)
+@blp.alt_response(401, description="wrong username or password")
+def login(args: dict[str, Any]) -> Any:
+    """Log a staff member in (session cookie)."""
+    svc = services()
+    from flask import request
+
+    with svc.db.write() as session:
+        repo = Repository(session)
+        user = repo.user_by_name(args["username"])
+        ok = user is not None and user.active and svc.passwords.verify(user.password_hash, args["password"])
+        if not ok:
+            session.add(
+                AuditEntry(
+                    hall_id=user.hall_id if user else None,
+                    at=svc.clock.now(),
+                    actor_id=None,
+                    actor=args["username"][:64],
+                    role="anonymous",
+                    action="auth.login_failed",
+                    client=request.remote_addr,
+                )
+            )
+        elif user.is_demo and svc.production:
+            raise Forbidden("演示账号在生产环境中已禁用", code="demo_account_disabled")
+        else:
+            if svc.passwords.needs_rehash(user.password_hash):
+                user.password_hash = svc.passwords.hash(args["password"])
+            session.add(
+                AuditEntry(
+                    hall_id=user.hall_id,
+                    at=svc.clock.now(),
+                    actor_id=user.id,
+                    actor=user.username,
+                    role=user.role,
+                    window_number=user.window_number,
+                    action="auth.login",
+                    client=request.remote_addr,
+                )
+            )
+            hall = repo.hall(user.hall_id) if user.hall_id else None
+            login_user(Principal(staff_actor(user)))
+            return _user_out(user, hall.code if hall else "")
+    raise Unauthorized("用户名或密码错误", code="bad_credentials")
+
+
+@blp.route("/logout", methods=["POST"])
+@blp.response(204)
+def logout() -> Any:
+    """End the session."""
+    logout_user()
+    return None
+
+
+@blp.route("/me", methods=["GET"])
+@blp.response(200, UserEnvelope)
+def me() -> Any:
+    """Who is logged in (401 if nobody)."""
+    actor = current_actor()
+    svc = services()
+    with svc.db.read() as session:
+        repo = Repository(session)
+        user = repo.user(actor.id) if actor.id else None
+        if user is None:
+            raise Unauthorized("请先登录", code="unauthenticated")
+        hall = repo.hall(user.hall_id) if user.hall_id else None
+        return _user_out(user, hall.code if hall else "")

@@ -1,0 +1,24 @@
+"""GET /api/v1/hall/load: the live picture of a hall."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from hall.api.schemas import HallQuery, LoadOut
+from hall.engine import STAFF_ROLES
+from hall.web.context import hall_id_for, services
+from hall.web.security import current_actor, require_roles
+
+blp = Blueprint("hall", __name__, url_prefix="/api/v1/hall", description="大厅负载")
+
+
+@blp.route("/load", methods=["GET"])
+@blp.arguments(HallQuery, location="query")
+@blp.response(200, LoadOut)
+@require_roles(*STAFF_ROLES, "display")
+def load(args: dict[str, Any]) -> Any:
+    """Waiting per queue, longest wait, every window's state and current ticket."""
+    actor = current_actor()
+    return services().engine.load(hall_id_for(actor))

@@ -1,0 +1,269 @@
+"""Marshmallow schemas: request validation and the OpenAPI document come from the same definitions."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from hall.engine import PRIORITY_GROUPS
+
+
+class Strict(ma.Schema):
+    """Unknown fields are an error, so typos do not pass silently."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class LoginIn(Strict):
+    """Staff login."""
+
+    username = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = ma.fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class UserOut(ma.Schema):
+    """The logged-in staff member."""
+
+    id = ma.fields.Integer()
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    role = ma.fields.String()
+    window = ma.fields.Integer(allow_none=True)
+    hall = ma.fields.String()
+
+
+class UserEnvelope(ma.Schema):
+    """``{"user": …}``."""
+
+    user = ma.fields.Nested(UserOut)
+
+
+class IssueIn(Strict):
+    """Take a number."""
+
+    items = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=40)), required=True, validate=validate.Length(min=1, max=2)
+    )
+    priority = ma.fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRIORITY_GROUPS))
+    id_number = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    channel = ma.fields.String(load_default="kiosk", validate=validate.OneOf(["kiosk", "guide"]))
+
+
+class EtaOut(ma.Schema):
+    """Estimated wait range in minutes."""
+
+    low = ma.fields.Integer()
+    high = ma.fields.Integer()
+
+
+class TicketItemOut(ma.Schema):
+    """办件: one item of a ticket."""
+
+    code = ma.fields.String()
+    name = ma.fields.String()
+    department = ma.fields.String()
+    status = ma.fields.String()
+    handling_class = ma.fields.String()
+    time_limit_days = ma.fields.Integer()
+    materials = ma.fields.List(ma.fields.String())
+    online = ma.fields.Boolean()
+
+
+class TicketOut(ma.Schema):
+    """A ticket as shown to citizens and staff (ID numbers masked)."""
+
+    id = ma.fields.Integer()
+    number = ma.fields.String()
+    status = ma.fields.String()
+    queue = ma.fields.String()
+    priority = ma.fields.String(allow_none=True)
+    joint = ma.fields.Boolean()
+    channel = ma.fields.String()
+    items = ma.fields.List(ma.fields.Nested(TicketItemOut))
+    people_ahead = ma.fields.Integer(allow_none=True)
+    eta_minutes = ma.fields.Nested(EtaOut, allow_none=True)
+    issued_at = ma.fields.String()
+    called_at = ma.fields.String(allow_none=True)
+    window = ma.fields.Integer(allow_none=True)
+    target_window = ma.fields.Integer(allow_none=True)
+    first_window = ma.fields.Integer(allow_none=True)
+    recalls = ma.fields.Integer()
+    missing_materials = ma.fields.List(ma.fields.String())
+    parked_until = ma.fields.String(allow_none=True)
+    id_masked = ma.fields.String(allow_none=True)
+    track_url = ma.fields.String()
+
+
+class TicketEnvelope(ma.Schema):
+    """``{"ticket": …}``."""
+
+    ticket = ma.fields.Nested(TicketOut)
+
+
+class TokenQuery(ma.Schema):
+    """The tracking secret from ``track_url`` (citizens) — staff need none."""
+
+    token = ma.fields.String(load_default=None)
+
+
+class TokenIn(Strict):
+    """A citizen acting on their own ticket proves it with the tracking secret."""
+
+    token = ma.fields.String(load_default=None, allow_none=True)
+
+
+class ItemOut(ma.Schema):
+    """A catalogue item."""
+
+    code = ma.fields.String()
+    name = ma.fields.String()
+    category = ma.fields.String()
+    department = ma.fields.String()
+    handling_class = ma.fields.String()
+    time_limit_days = ma.fields.Integer()
+    service_minutes = ma.fields.Float()
+    online = ma.fields.Boolean()
+    materials = ma.fields.List(ma.fields.String())
+    queue = ma.fields.String()
+    review_chain = ma.fields.Boolean()
+
+
+class ItemsEnvelope(ma.Schema):
+    """``{"items": […]}``."""
+
+    items = ma.fields.List(ma.fields.Nested(ItemOut))
+
+
+class TransferIn(Strict):
+    """Transfer to a window or to an item, placed first (with return) or last."""
+
+    to_window = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=999))
+    to_item = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=40))
+    position = ma.fields.String(load_default="last", validate=validate.OneOf(["first", "last"]))
+
+
+class ParkIn(Strict):
+    """容缺受理: which materials are missing, and optionally how many days to bring them."""
+
+    missing = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=200)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+    )
+    days = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=60))
+
+
+class ResumeIn(Strict):
+    """Resume a parked ticket at this window (with ``ticket``), or a paused window (empty body)."""
+
+    ticket = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+
+class ClerkOut(ma.Schema):
+    """Clerk shown at the window (亮牌亮证)."""
+
+    name = ma.fields.String()
+    staff_no = ma.fields.String(allow_none=True)
+
+
+class CurrentOut(ma.Schema):
+    """The ticket at a window, in the load overview."""
+
+    id = ma.fields.Integer()
+    number = ma.fields.String()
+    status = ma.fields.String()
+    items = ma.fields.List(ma.fields.String())
+    since = ma.fields.String(allow_none=True)
+
+
+class WindowOut(ma.Schema):
+    """A window's state."""
+
+    number = ma.fields.Integer()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    state = ma.fields.String()
+    queues = ma.fields.List(ma.fields.String())
+    clerk = ma.fields.Nested(ClerkOut, allow_none=True)
+    current_ticket_id = ma.fields.Integer(allow_none=True)
+    current = ma.fields.Nested(CurrentOut, allow_none=True)
+
+
+class WindowEnvelope(ma.Schema):
+    """``{"window": …}``."""
+
+    window = ma.fields.Nested(WindowOut)
+
+
+class QueueLoadOut(ma.Schema):
+    """One queue in the load overview."""
+
+    code = ma.fields.String()
+    prefix = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    waiting = ma.fields.Integer()
+    longest_wait_seconds = ma.fields.Integer()
+
+
+class HallRef(ma.Schema):
+    """Which hall."""
+
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class LoadOut(ma.Schema):
+    """Live load of a hall."""
+
+    hall = ma.fields.Nested(HallRef)
+    at = ma.fields.String()
+    waiting = ma.fields.Integer()
+    longest_wait_seconds = ma.fields.Integer()
+    queues = ma.fields.List(ma.fields.Nested(QueueLoadOut))
+    windows = ma.fields.List(ma.fields.Nested(WindowOut))
+    parked = ma.fields.Integer()
+
+
+class HallQuery(ma.Schema):
+    """Optional hall code for staff who see several halls."""
+
+    hall = ma.fields.String(load_default=None)
+
+
+class WaitingOut(ma.Schema):
+    """A ticket a window could call."""
+
+    id = ma.fields.Integer()
+    number = ma.fields.String()
+    queue = ma.fields.String()
+    priority = ma.fields.String(allow_none=True)
+    joint = ma.fields.Boolean()
+    items = ma.fields.List(ma.fields.String())
+    queue_entered_at = ma.fields.String()
+    targeted = ma.fields.Boolean()
+
+
+class ParkedOut(ma.Schema):
+    """A parked (容缺) ticket."""
+
+    id = ma.fields.Integer()
+    number = ma.fields.String()
+    missing = ma.fields.List(ma.fields.String())
+    first_window = ma.fields.Integer(allow_none=True)
+
+
+class WindowDetailOut(WindowOut):
+    """A window with its current ticket in full and its waiting list."""
+
+    current = ma.fields.Nested(TicketOut, allow_none=True)
+    waiting = ma.fields.List(ma.fields.Nested(WaitingOut))
+    parked = ma.fields.List(ma.fields.Nested(ParkedOut))
+
+
+class WindowDetailEnvelope(ma.Schema):
+    """``{"window": …}`` with details."""
+
+    window = ma.fields.Nested(WindowDetailOut)

@@ -1,0 +1,116 @@
+"""Tickets: issue, read, cancel, late return, unpark; and the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from hall.api.schemas import IssueIn, ItemsEnvelope, TicketEnvelope, TokenIn, TokenQuery
+from hall.engine import STAFF_ROLES
+from hall.errors import Forbidden, NotFound, Unauthorized
+from hall.web.context import hall_id_for, services
+from hall.web.security import current_actor, require_roles
+
+blp = Blueprint("tickets", __name__, url_prefix="/api/v1", description="取号与号码")
+
+
+def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
+    """Replace the raw tracking secret by the citizen's tracking URL."""
+    out = dict(view)
+    token = out.pop("track_token")
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    out["track_url"] = f"{base.rstrip('/')}/t/{token}"
+    return out
+
+
+@blp.route("/items", methods=["GET"])
+@blp.response(200, ItemsEnvelope)
+def list_items() -> Any:
+    """The service catalogue (事项清单) with materials and time limits."""
+    actor = current_user.actor if current_user.is_authenticated else None
+    return {"items": services().engine.items(hall_id_for(actor))}
+
+
+@blp.route("/tickets", methods=["POST"])
+@blp.arguments(IssueIn)
+@blp.response(201, TicketEnvelope)
+def issue(args: dict[str, Any]) -> Any:
+    """Take a number for one item, or two items of two departments (一件事)."""
+    actor = current_actor()
+    view = services().engine.issue(
+        actor,
+        hall_id_for(actor),
+        args["items"],
+        priority=args["priority"],
+        id_number=args["id_number"] or None,
+        channel=args["channel"],
+    )
+    return {"ticket": public_ticket(view)}
+
+
+def _authorised_view(ticket_id: int, token: str | None) -> dict[str, Any]:
+    """Staff of the ticket's hall, or anyone holding the ticket's tracking secret."""
+    engine = services().engine
+    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+        return engine.ticket(current_user.hall_id, ticket_id)
+    if not token:
+        raise Unauthorized("需要登录或提供号码凭证", code="unauthenticated")
+    try:
+        view = engine.ticket_by_token(token)
+    except NotFound:
+        raise Forbidden("号码凭证无效", code="bad_token") from None
+    if view["id"] != ticket_id:
+        raise Forbidden("号码凭证无效", code="bad_token")
+    return view
+
+
+@blp.route("/tickets/<int:ticket_id>", methods=["GET"])
+@blp.arguments(TokenQuery, location="query")
+@blp.response(200, TicketEnvelope)
+def get_ticket(args: dict[str, Any], ticket_id: int) -> Any:
+    """A ticket's state, people ahead and ETA (staff, or ``?token=`` from the tracking URL)."""
+    return {"ticket": public_ticket(_authorised_view(ticket_id, args.get("token")))}
+
+
+@blp.route("/tickets/<int:ticket_id>/cancel", methods=["POST"])
+@blp.arguments(TokenIn)
+@blp.response(200, TicketEnvelope)
+def cancel(args: dict[str, Any], ticket_id: int) -> Any:
+    """Give up a waiting number (the citizen with the token, or staff)."""
+    view = _authorised_view(ticket_id, args.get("token"))
+    from hall.engine import Actor
+
+    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+        actor = current_actor()
+    else:
+        actor = Actor(name="citizen", role="citizen", hall_id=None, client=request.remote_addr)
+    engine = services().engine
+    hall_id = current_user.hall_id if current_user.is_authenticated and current_user.hall_id else None
+    if hall_id is None:
+        with services().db.read() as session:
+            from hall.repository import Repository
+
+            ticket = Repository(session).ticket(view["id"])
+            hall_id = ticket.hall_id if ticket else 0
+    return {"ticket": public_ticket(engine.cancel(actor, hall_id, ticket_id))}
+
+
+@blp.route("/tickets/<int:ticket_id>/return", methods=["POST"])
+@blp.response(200, TicketEnvelope)
+@require_roles(*STAFF_ROLES)
+def late_return(ticket_id: int) -> Any:
+    """A no-show citizen came back: back into the queue once (if the hall allows it)."""
+    actor = current_actor()
+    return {"ticket": public_ticket(services().engine.return_late(actor, hall_id_for(actor), ticket_id))}
+
+
+@blp.route("/tickets/<int:ticket_id>/unpark", methods=["POST"])
+@blp.response(200, TicketEnvelope)
+@require_roles(*STAFF_ROLES)
+def unpark(ticket_id: int) -> Any:
+    """Missing materials arrived (mail/online): the parked ticket goes to the head of its queue."""
+    actor = current_actor()
+    return {"ticket": public_ticket(services().engine.unpark(actor, hall_id_for(actor), ticket_id))}

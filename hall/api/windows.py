@@ -1,0 +1,139 @@
+"""Window actions: call next, recall, 过号, start, complete, transfer, park, resume, pause, open, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from hall.api.schemas import (
+    ParkIn,
+    ResumeIn,
+    TicketEnvelope,
+    TransferIn,
+    WindowDetailEnvelope,
+    WindowEnvelope,
+)
+from hall.api.tickets import public_ticket
+from hall.engine import STAFF_ROLES
+from hall.web.context import hall_id_for, services
+from hall.web.security import current_actor, require_roles
+
+blp = Blueprint("windows", __name__, url_prefix="/api/v1/windows", description="窗口操作")
+
+
+def _ticket(view: dict[str, Any]) -> dict[str, Any]:
+    return {"ticket": public_ticket(view)}
+
+
+@blp.route("/<int:number>", methods=["GET"])
+@blp.response(200, WindowDetailEnvelope)
+@require_roles(*STAFF_ROLES)
+def window_detail(number: int) -> Any:
+    """The window, its current ticket and the tickets it could call."""
+    actor = current_actor()
+    view = services().engine.window_state(hall_id_for(actor), number)
+    if view.get("current"):
+        view["current"] = public_ticket(view["current"])
+    return {"window": view}
+
+
+@blp.route("/<int:number>/call-next", methods=["POST"])
+@blp.response(200, TicketEnvelope)
+@blp.alt_response(204, description="nothing waits for this window")
+@require_roles(*STAFF_ROLES)
+def call_next(number: int) -> Any:
+    """Call the next ticket for this window (atomic: never the same ticket at two windows)."""
+    actor = current_actor()
+    view = services().engine.call_next(actor, hall_id_for(actor), number)
+    if view is None:
+        return Response(status=204)
+    return _ticket(view)
+
+
+def _simple(action: str):  # noqa: ANN202 - tiny view factory
+    def view(number: int) -> Any:
+        actor = current_actor()
+        engine = services().engine
+        return _ticket(getattr(engine, action)(actor, hall_id_for(actor), number))
+
+    view.__name__ = action.replace("_", "")
+    view.__doc__ = {
+        "recall": "重呼: call the current ticket again (limited).",
+        "no_show": "过号: recycle the ticket some places back, or end it, per the hall's rule.",
+        "start": "The citizen arrived: start service.",
+        "complete": "Service done (办结).",
+    }[action]
+    return view
+
+
+for _action, _path in (("recall", "recall"), ("no_show", "no-show"), ("start", "start"), ("complete", "complete")):
+    blp.route(f"/<int:number>/{_path}", methods=["POST"], endpoint=_action)(
+        blp.response(200, TicketEnvelope)(require_roles(*STAFF_ROLES)(_simple(_action)))
+    )
+
+
+@blp.route("/<int:number>/transfer", methods=["POST"])
+@blp.arguments(TransferIn)
+@blp.response(200, TicketEnvelope)
+@require_roles(*STAFF_ROLES)
+def transfer(args: dict[str, Any], number: int) -> Any:
+    """Transfer the ticket in service to another window or item, placed first or last."""
+    actor = current_actor()
+    return _ticket(
+        services().engine.transfer(
+            actor,
+            hall_id_for(actor),
+            number,
+            to_window=args["to_window"],
+            to_item=args["to_item"],
+            position=args["position"],
+        )
+    )
+
+
+@blp.route("/<int:number>/park", methods=["POST"])
+@blp.arguments(ParkIn)
+@blp.response(200, TicketEnvelope)
+@require_roles(*STAFF_ROLES)
+def park(args: dict[str, Any], number: int) -> Any:
+    """容缺受理: park the ticket in service, recording the missing materials."""
+    actor = current_actor()
+    return _ticket(
+        services().engine.park(actor, hall_id_for(actor), number, missing=args["missing"], days=args["days"])
+    )
+
+
+@blp.route("/<int:number>/resume", methods=["POST"])
+@blp.arguments(ResumeIn, required=False)
+@blp.response(200, WindowEnvelope)
+@blp.alt_response(201, schema=TicketEnvelope, description="a parked ticket resumed at this window")
+@require_roles(*STAFF_ROLES)
+def resume(args: dict[str, Any], number: int) -> Any:
+    """With ``{"ticket": id}``: resume that parked ticket here. Without: resume the paused window."""
+    actor = current_actor()
+    engine = services().engine
+    if args and args.get("ticket"):
+        return _ticket(engine.resume(actor, hall_id_for(actor), number, args["ticket"])), 201
+    return {"window": engine.window_action(actor, hall_id_for(actor), number, "resume")}
+
+
+def _window_view(action: str):  # noqa: ANN202
+    def view(number: int) -> Any:
+        actor = current_actor()
+        return {"window": services().engine.window_action(actor, hall_id_for(actor), number, action)}
+
+    view.__name__ = f"window_{action}"
+    view.__doc__ = {
+        "pause": "Pause the window (break); it must have no citizen at it.",
+        "open": "Open the window (also from paused).",
+        "close": "Close the window; it must have no citizen at it.",
+    }[action]
+    return view
+
+
+for _action in ("pause", "open", "close"):
+    blp.route(f"/<int:number>/{_action}", methods=["POST"], endpoint=f"window_{_action}")(
+        blp.response(200, WindowEnvelope)(require_roles(*STAFF_ROLES)(_window_view(_action)))
+    )

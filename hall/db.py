@@ -1,0 +1,114 @@
+"""Database engines and units of work (SQLAlchemy only, no Flask).
+
+SQLite runs in WAL mode and opens write transactions with ``BEGIN IMMEDIATE`` so writers queue up
+instead of failing with "database is locked"; reads use a second engine with deferred transactions so
+they never wait for writers. PostgreSQL uses one engine and row locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hall.models import Base
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"isolation_level": None, "timeout": 30, "check_same_thread": False},
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_timeout=60,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Owns the engines and hands out sessions for one write or read unit of work."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+                raise ValueError("use a SQLite file, not :memory: (threads need one shared database)")
+            self.write_engine = _sqlite_engine(url, immediate=True, pool_size=pool_size)
+            self.read_engine = _sqlite_engine(url, immediate=False, pool_size=pool_size)
+        else:
+            self.write_engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+            self.read_engine = self.write_engine
+        self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        session = self._writer()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (rolled back at the end)."""
+        session = self._reader()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply Alembic migrations up to ``revision``."""
+        from alembic import command
+
+        with self.write_engine.connect() as conn:
+            cfg = alembic_config(self.url)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            conn.commit()
+
+    def create_all(self) -> None:
+        """Create tables straight from the models (only for throwaway databases)."""
+        Base.metadata.create_all(self.write_engine)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic Config pointing at the project's migrations and ``url``."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg

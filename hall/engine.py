@@ -1,0 +1,921 @@
+"""The hall engine: issue, call, recall, 过号, start, complete, transfer, park, resume and window moves.
+
+Each public method is one unit of work: it authorises the actor, changes state through the lifecycle's
+guarded move, writes the audit row, commits, and only then publishes the domain events. It imports no
+Flask, Socket.IO, serial or escpos code; persistence goes through the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from hall import eta, idcard, lifecycle, numbering
+from hall.bus import EventBus
+from hall.clock import Clock, SystemClock
+from hall.db import Database
+from hall.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
+from hall.events import DomainEvent, QueueChanged, WindowChanged
+from hall.lifecycle import Action, State
+from hall.models import AuditEntry, Hall, Ticket, Window
+from hall.repository import Repository
+from hall.routing import Candidate, WindowView, get_policy
+
+PRIORITY_GROUPS = ("elderly", "disabled", "veteran", "talent", "military", "compatriot")
+STAFF_ROLES = frozenset({"clerk", "leader", "manager", "admin"})
+SUPERVISOR_ROLES = frozenset({"leader", "manager", "admin"})
+ISSUER_ROLES = STAFF_ROLES | {"kiosk"}
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "recall_limit": 2,
+    "number_digits": 3,
+    "id_storage": "masked",
+    "tickets_per_id_per_day": 5,
+    "no_show": {"mode": "requeue", "places_back": 3, "max_requeues": 1, "late_return": True},
+    "routing": {"policy": "pooled"},
+    "eta": {"spread": 0.35},
+}
+
+# Window moves: action -> (allowed source states, target state).
+WINDOW_MOVES: dict[str, tuple[frozenset[str], str]] = {
+    "open": (frozenset({"closed", "paused"}), "open"),
+    "pause": (frozenset({"open"}), "paused"),
+    "resume": (frozenset({"paused"}), "open"),
+    "close": (frozenset({"open", "paused"}), "closed"),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff member, a registered device or the system itself."""
+
+    name: str
+    role: str  # admin | manager | leader | clerk | kiosk | display | system
+    hall_id: int | None
+    id: int | None = None
+    window_number: int | None = None
+    client: str | None = None
+    display_name: str | None = None
+
+    @classmethod
+    def system(cls, hall_id: int | None = None) -> Actor:
+        """The scheduler or a CLI command."""
+        return cls(name="system", role="system", hall_id=hall_id)
+
+
+@dataclass
+class _Tx:
+    repo: Repository
+    events: list[DomainEvent] = field(default_factory=list)
+    touched_queues: bool = False
+
+
+def merged_settings(hall: Hall) -> dict[str, Any]:
+    """The hall's settings over the defaults (one level of nested dicts merged)."""
+    out: dict[str, Any] = {}
+    for key, value in DEFAULT_SETTINGS.items():
+        out[key] = dict(value) if isinstance(value, dict) else value
+    for key, value in (hall.settings or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key].update(value)
+        else:
+            out[key] = value
+    return out
+
+
+class Engine:
+    """Runs the hall's ticket and window moves against the database."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, bus: EventBus | None = None, pepper: str = "") -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.bus = bus or EventBus()
+        self._pepper = pepper.encode()
+
+    # --- plumbing ------------------------------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[_Tx]:
+        """One write transaction; events are published only after it commits."""
+        with self.db.write() as session:
+            tx = _Tx(Repository(session))
+            yield tx
+            if tx.touched_queues and tx.events:
+                hall_id = tx.events[0].hall_id
+                tx.events.append(
+                    QueueChanged(hall_id=hall_id, at=self.clock.now(), waiting=tx.repo.waiting_counts(hall_id))
+                )
+        self.bus.publish(tx.events)
+
+    def _hall(self, repo: Repository, hall_id: int) -> Hall:
+        hall = repo.hall(hall_id)
+        if hall is None:
+            raise NotFound("大厅不存在", code="hall_not_found")
+        return hall
+
+    def _audit(
+        self,
+        tx: _Tx,
+        actor: Actor,
+        action: str,
+        *,
+        hall_id: int | None,
+        target: str | None = None,
+        before: dict | None = None,
+        after: dict | None = None,
+        window: int | None = None,
+    ) -> None:
+        tx.repo.audit(
+            AuditEntry(
+                hall_id=hall_id,
+                at=self.clock.now(),
+                actor_id=actor.id,
+                actor=actor.name,
+                role=actor.role,
+                window_number=window if window is not None else actor.window_number,
+                action=action,
+                target=target,
+                before=before,
+                after=after,
+                client=actor.client,
+            )
+        )
+
+    def _check_hall(self, actor: Actor, hall_id: int) -> None:
+        if actor.role == "system":
+            return
+        if actor.hall_id is not None and actor.hall_id != hall_id:
+            raise Forbidden("无权操作其他大厅", code="other_hall")
+
+    def _check_window_actor(self, actor: Actor, window: Window) -> None:
+        """A clerk acts only on the window assigned to them; supervisors on any window of their hall."""
+        self._check_hall(actor, window.hall_id)
+        if actor.role in SUPERVISOR_ROLES or actor.role == "system":
+            return
+        if actor.role == "clerk" and actor.window_number == window.number:
+            return
+        if actor.role == "clerk":
+            raise Forbidden(f"您只能操作{actor.window_number}号窗口", code="wrong_window")
+        raise Forbidden("无权操作窗口", code="forbidden_role")
+
+    def _window(self, tx: _Tx, actor: Actor, hall_id: int, number: int) -> Window:
+        window = tx.repo.window(hall_id, number, lock=True)
+        if window is None:
+            raise NotFound(f"{number}号窗口不存在", code="window_not_found")
+        self._check_window_actor(actor, window)
+        if actor.role == "clerk" and actor.id is not None and window.clerk_id != actor.id:
+            window.clerk_id = actor.id  # the clerk working the window now (亮牌亮证)
+        return window
+
+    def _current(self, tx: _Tx, window: Window) -> Ticket:
+        if window.current_ticket_id is None:
+            raise Conflict(f"{window.number}号窗口当前没有号码", code="no_current_ticket")
+        ticket = tx.repo.ticket(window.current_ticket_id, lock=True)
+        if ticket is None:  # pragma: no cover - foreign key keeps this from happening
+            raise NotFound("号码不存在", code="ticket_not_found")
+        return ticket
+
+    def _move(
+        self,
+        tx: _Tx,
+        ticket: Ticket,
+        action: Action,
+        actor: Actor,
+        window: Window | None = None,
+        note: str | None = None,
+        **fields: Any,
+    ) -> None:
+        try:
+            events = lifecycle.advance(
+                ticket,
+                action,
+                at=self.clock.now(),
+                make_period=tx.repo.period_factory(),
+                window_id=window.id if window else None,
+                window=window.number if window else None,
+                clerk_id=actor.id if actor.role in STAFF_ROLES else None,
+                note=note,
+                **fields,
+            )
+        except lifecycle.InvalidTransition as exc:
+            raise Conflict(
+                f"号码{ticket.number}当前状态为{_STATE_NAMES.get(exc.state, exc.state)}，不能{_ACTION_NAMES[action]}",
+                code="invalid_transition",
+                details={"state": exc.state, "action": action.value},
+            ) from exc
+        tx.events.extend(events)
+        self._audit(
+            tx,
+            actor,
+            f"ticket.{action.value}",
+            hall_id=ticket.hall_id,
+            target=ticket.number,
+            window=window.number if window else None,
+            before={"status": events[0].from_state} if events else None,  # type: ignore[attr-defined]
+            after={"status": ticket.status, **{k: v for k, v in fields.items() if v is not None}},
+        )
+
+    def _sort_key(self) -> float:
+        return self.clock.now().timestamp()
+
+    def _places_back_key(self, repo: Repository, ticket: Ticket, places: int) -> float:
+        """A sort key that puts the ticket after the first ``places`` waiting tickets of its queue."""
+        if places <= 0:
+            head = repo.min_sort_key(ticket.hall_id, ticket.queue_code)
+            return self._sort_key() if head is None else head - 1.0
+        anchor = repo.sort_key_at(ticket.hall_id, ticket.queue_code, places - 1, exclude_id=ticket.id)
+        if anchor is None:
+            return self._sort_key()
+        after = repo.next_sort_key_after(ticket.hall_id, ticket.queue_code, anchor)
+        return anchor + 0.001 if after is None else (anchor + after) / 2
+
+    def _free_window(self, window: Window) -> None:
+        window.current_ticket_id = None
+
+    def _hash_id(self, number: str) -> str:
+        return hashlib.sha256(self._pepper + number.encode()).hexdigest()
+
+    # --- issuing ---------------------------------------------------------------------------------
+    def issue(
+        self,
+        actor: Actor,
+        hall_id: int,
+        item_codes: Sequence[str],
+        *,
+        priority: str | None = None,
+        id_number: str | None = None,
+        channel: str = "kiosk",
+    ) -> dict[str, Any]:
+        """Give a citizen a number for one item, or two items of different departments (一件事)."""
+        if actor.role not in ISSUER_ROLES:
+            raise Forbidden("无权取号", code="forbidden_role")
+        self._check_hall(actor, hall_id)
+        codes = list(dict.fromkeys(item_codes))
+        if not codes:
+            raise Invalid("请至少选择一个事项", code="no_items")
+        if len(codes) > 2:
+            raise Invalid("一个号码最多办理两个事项", code="too_many_items")
+        if priority is not None and priority not in PRIORITY_GROUPS:
+            raise Invalid(f"未知的优先类别: {priority}", code="bad_priority")
+        if channel not in ("kiosk", "guide", "appointment", "phone"):
+            raise Invalid(f"未知的取号渠道: {channel}", code="bad_channel")
+        now = self.clock.now()
+        with self._tx() as tx:
+            hall = self._hall(tx.repo, hall_id)
+            settings = merged_settings(hall)
+            day = numbering.service_day(now, hall.timezone)
+            id_masked = id_hash = None
+            if id_number:
+                try:
+                    info = idcard.parse(id_number, today=day)
+                except idcard.InvalidIdNumber as exc:
+                    raise Invalid(str(exc), code=exc.code) from exc
+                if priority == "elderly" and info.age_on(day) < 65:
+                    raise Invalid("根据身份证号码，年龄未满65周岁，不能走老年人绿色通道", code="not_elderly")
+                normal = idcard.normalise(id_number)
+                id_masked = normal if settings.get("id_storage") == "full" else idcard.mask(normal)
+                id_hash = self._hash_id(normal)
+                limit = int(settings.get("tickets_per_id_per_day") or 0)
+                if limit and tx.repo.tickets_issued_today(hall.id, day, id_hash) >= limit:
+                    raise TooMany(f"同一身份证每天最多取号{limit}次", code="id_daily_limit")
+            items = tx.repo.items_by_code(hall.id, codes)
+            missing = [c for c in codes if c not in items]
+            if missing:
+                raise Invalid(
+                    f"事项不存在或已停办: {', '.join(missing)}", code="unknown_item", details={"items": missing}
+                )
+            chosen = [items[c] for c in codes]
+            joint = len(chosen) == 2
+            if joint and chosen[0].department == chosen[1].department:
+                raise Invalid("两个事项须属于不同部门才能合并为一件事联办", code="same_department")
+            queues = tx.repo.queues(hall.id)
+            queue_code = self._queue_for(queues, chosen[0].queue_code, priority, joint)
+            queue = queues[queue_code]
+            seq = tx.repo.next_number(hall.id, queue.id, day)
+            ticket = Ticket(
+                hall_id=hall.id,
+                queue_id=queue.id,
+                queue_code=queue.code,
+                day=day,
+                seq=seq,
+                number=numbering.format_number(queue.prefix, seq, int(settings["number_digits"])),
+                status=State.WAITING.value,
+                priority=priority,
+                joint=joint,
+                channel=channel,
+                id_masked=id_masked,
+                id_hash=id_hash,
+                issued_at=now,
+                queue_entered_at=now,
+                sort_key=now.timestamp(),
+                track_token=secrets.token_urlsafe(16),
+            )
+            make_item = tx.repo.ticket_item_factory()
+            for pos, item in enumerate(chosen):
+                ticket.items.append(make_item(item_id=item.id, item_code=item.code, position=pos, item=item))
+            tx.repo.add(ticket)
+            tx.repo.flush()
+            tx.events.extend(
+                lifecycle.begin(
+                    ticket,
+                    at=now,
+                    make_period=tx.repo.period_factory(),
+                    items=tuple(codes),
+                    priority=priority,
+                    joint=joint,
+                )
+            )
+            tx.touched_queues = True
+            ahead, servers = self._ahead_and_servers(tx.repo, hall, ticket)
+            spread = float(settings["eta"].get("spread", 0.35))
+            mean = sum(i.service_minutes for i in chosen) if joint else queue.service_minutes
+            rng = eta.estimate(ahead, servers, mean, spread)
+            ticket.eta_low, ticket.eta_high = rng.low, rng.high
+            self._audit(
+                tx,
+                actor,
+                "ticket.issue",
+                hall_id=hall.id,
+                target=ticket.number,
+                after={"items": codes, "priority": priority, "channel": channel, "queue": queue.code},
+            )
+            tx.repo.flush()
+            return self._view(tx.repo, ticket, people_ahead=ahead)
+
+    @staticmethod
+    def _queue_for(queues: dict[str, Any], item_queue: str, priority: str | None, joint: bool) -> str:
+        """Joint tickets go to the joint line, priority ones to the green line, others to the item's line."""
+        by_kind = {q.kind: code for code, q in queues.items()}
+        if joint and "joint" in by_kind:
+            return by_kind["joint"]
+        if priority and "priority" in by_kind:
+            return by_kind["priority"]
+        if item_queue not in queues:
+            raise Invalid(f"事项配置的队列{item_queue}不存在", code="bad_queue")
+        return item_queue
+
+    def _ahead_and_servers(self, repo: Repository, hall: Hall, ticket: Ticket) -> tuple[int, int]:
+        """People ahead in the pooled lines the ticket shares windows with, and open windows serving it."""
+        windows = [w for w in repo.windows(hall.id) if ticket.queue_code in (w.queues or [])]
+        open_windows = [w for w in windows if w.state == "open"]
+        queues = {ticket.queue_code}
+        queues_kind = repo.queues(hall.id)
+        if queues_kind[ticket.queue_code].kind not in ("priority", "joint"):
+            for w in windows:
+                queues.update(
+                    q
+                    for q in (w.queues or [])
+                    if queues_kind.get(q) and queues_kind[q].kind not in ("priority", "joint")
+                )
+        ahead = repo.count_ahead(hall.id, sorted(queues), ticket.sort_key)
+        return ahead, len(open_windows)
+
+    # --- calling ----------------------------------------------------------------------------------
+    def call_next(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any] | None:
+        """Atomically take the next ticket for the window; None when nothing waits for it."""
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            if window.state != "open":
+                raise Conflict(
+                    f"{window.number}号窗口未开放（{_WINDOW_NAMES[window.state]}）", code=f"window_{window.state}"
+                )
+            if window.current_ticket_id is not None:
+                current = tx.repo.ticket(window.current_ticket_id)
+                if current is not None and current.status in (State.CALLED.value, State.SERVING.value):
+                    raise Conflict(
+                        f"请先处理当前号码{current.number}（办结、过号或转办）",
+                        code="window_busy",
+                        details={"current": current.number},
+                    )
+            hall = self._hall(tx.repo, hall_id)
+            settings = merged_settings(hall)
+            heads = tx.repo.heads(hall_id, window.queues or [], window.number)
+            if not heads:
+                return None
+            now = self.clock.now()
+            by_id = {t.id: t for t in heads}
+            candidates = [
+                Candidate(
+                    ticket_id=t.id,
+                    queue=t.queue_code,
+                    sort_key=t.sort_key,
+                    waited_seconds=(now - t.queue_entered_at).total_seconds(),
+                    priority=t.priority is not None,
+                    joint=t.joint,
+                    targeted=t.target_window == window.number,
+                )
+                for t in heads
+            ]
+            policy = get_policy(settings["routing"].get("policy", "pooled"), settings["routing"])
+            view = WindowView(number=window.number, kind=window.kind, queues=tuple(window.queues or ()))
+            choice = policy.choose(view, candidates)
+            if choice is None:
+                return None
+            ticket = by_id[choice.ticket_id]
+            self._move(tx, ticket, Action.CALL, actor, window)
+            ticket.called_at = now
+            ticket.window_id, ticket.window_number = window.id, window.number
+            ticket.clerk_id = window.clerk_id
+            ticket.target_window = None
+            ticket.recalls = 0
+            window.current_ticket_id = ticket.id
+            tx.touched_queues = True
+            tx.repo.flush()
+            return self._view(tx.repo, ticket, window=window)
+
+    def recall(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any]:
+        """重呼: announce the current called ticket again, up to the hall's limit."""
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            limit = int(merged_settings(self._hall(tx.repo, hall_id))["recall_limit"])
+            if ticket.status == State.CALLED.value and ticket.recalls >= limit:
+                raise Conflict(f"已重呼{limit}次，请办理过号", code="recall_limit")
+            self._move(tx, ticket, Action.RECALL, actor, window, recalls=ticket.recalls + 1)
+            ticket.recalls += 1
+            ticket.called_at = self.clock.now()
+            return self._view(tx.repo, ticket, window=window)
+
+    def no_show(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any]:
+        """过号 per the hall's rule: recycle N places back (limited times) or end as no-show."""
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            rule = merged_settings(self._hall(tx.repo, hall_id))["no_show"]
+            if (
+                rule.get("mode") == "requeue"
+                and ticket.requeues < int(rule.get("max_requeues", 1))
+                and ticket.status == State.CALLED.value
+            ):
+                places = int(rule.get("places_back", 3))
+                key = self._places_back_key(tx.repo, ticket, places)
+                self._move(tx, ticket, Action.REQUEUE, actor, window, places_back=places)
+                ticket.requeues += 1
+                ticket.sort_key = key
+            else:
+                self._move(tx, ticket, Action.NO_SHOW, actor, window)
+            self._free_window(window)
+            tx.touched_queues = True
+            return self._view(tx.repo, ticket, window=window)
+
+    def start(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any]:
+        """The called citizen has arrived: service starts (first start records 首问负责)."""
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            self._move(tx, ticket, Action.START, actor, window)
+            self._mark_first(ticket, window, actor)
+            return self._view(tx.repo, ticket, window=window)
+
+    @staticmethod
+    def _mark_first(ticket: Ticket, window: Window, actor: Actor) -> None:
+        if ticket.first_window is None:
+            ticket.first_window = window.number
+            ticket.first_clerk_id = actor.id if actor.role in STAFF_ROLES else window.clerk_id
+
+    def complete(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any]:
+        """Service done: every pending item of the ticket is completed at this window."""
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            now = self.clock.now()
+            done = [ti.item_code for ti in ticket.items if ti.status == "pending"]
+            self._move(tx, ticket, Action.COMPLETE, actor, window, items=tuple(done))
+            for ti in ticket.items:
+                if ti.status == "pending":
+                    ti.status, ti.completed_at = "done", now
+                    ti.window_number, ti.clerk_id = window.number, actor.id if actor.role in STAFF_ROLES else None
+            self._free_window(window)
+            return self._view(tx.repo, ticket, window=window)
+
+    def transfer(
+        self,
+        actor: Actor,
+        hall_id: int,
+        window_number: int,
+        *,
+        to_window: int | None = None,
+        to_item: str | None = None,
+        position: str = "last",
+    ) -> dict[str, Any]:
+        """Move the ticket in service to another window or item; ``first`` = served next there (with return)."""
+        if (to_window is None) == (to_item is None):
+            raise Invalid("请指定转办的目标窗口或目标事项（二选一）", code="bad_transfer")
+        if position not in ("first", "last"):
+            raise Invalid("position 只能是 first 或 last", code="bad_position")
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            if ticket.status != State.SERVING.value:
+                raise Conflict(
+                    f"号码{ticket.number}尚未开始办理，不能转办",
+                    code="invalid_transition",
+                    details={"state": ticket.status, "action": "transfer"},
+                )
+            if to_window is not None:
+                target = tx.repo.window(hall_id, to_window)
+                if target is None:
+                    raise NotFound(f"{to_window}号窗口不存在", code="window_not_found")
+                if target.number == window.number:
+                    raise Invalid("不能转办到本窗口", code="same_window")
+                head = tx.repo.min_sort_key(hall_id, target_window=target.number)
+                key = (
+                    (head - 1.0 if head is not None else self._sort_key()) if position == "first" else self._sort_key()
+                )
+                self._move(tx, ticket, Action.TRANSFER, actor, window, to_window=target.number, position=position)
+                ticket.target_window = target.number
+            else:
+                item = tx.repo.items_by_code(hall_id, [to_item or ""]).get(to_item or "")
+                if item is None:
+                    raise Invalid(f"事项不存在: {to_item}", code="unknown_item")
+                queues = tx.repo.queues(hall_id)
+                new_queue = queues.get(item.queue_code)
+                if new_queue is None:
+                    raise Invalid(f"事项配置的队列{item.queue_code}不存在", code="bad_queue")
+                if position == "first":
+                    head = tx.repo.min_sort_key(hall_id, new_queue.code)
+                    key = head - 1.0 if head is not None else self._sort_key()
+                else:
+                    key = self._sort_key()
+                self._move(tx, ticket, Action.TRANSFER, actor, window, to_item=item.code, position=position)
+                ticket.queue_code, ticket.queue_id = new_queue.code, new_queue.id
+                ticket.target_window = None
+                if all(ti.item_code != item.code for ti in ticket.items):
+                    ticket.items.append(
+                        tx.repo.ticket_item_factory()(
+                            item_id=item.id, item_code=item.code, position=len(ticket.items), item=item
+                        )
+                    )
+            self._mark_first(ticket, window, actor)
+            ticket.sort_key = key
+            ticket.queue_entered_at = self.clock.now()
+            self._free_window(window)
+            tx.touched_queues = True
+            tx.repo.flush()
+            return self._view(tx.repo, ticket, window=window)
+
+    def park(
+        self, actor: Actor, hall_id: int, window_number: int, *, missing: Sequence[str], days: int | None = None
+    ) -> dict[str, Any]:
+        """容缺受理: accept with materials missing (recorded); the ticket waits for them."""
+        missing = [m.strip() for m in missing if m and m.strip()]
+        if not missing:
+            raise Invalid("容缺受理须登记所缺材料", code="no_missing_materials")
+        if days is not None and not (0 < days <= 60):
+            raise Invalid("补齐材料期限应为1到60天", code="bad_days")
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            self._move(tx, ticket, Action.PARK, actor, window, note="；".join(missing), missing=tuple(missing))
+            ticket.missing_materials = missing
+            if days:
+                ticket.parked_until = self.clock.now() + timedelta(days=days)
+            self._free_window(window)
+            return self._view(tx.repo, ticket, window=window)
+
+    def resume(self, actor: Actor, hall_id: int, window_number: int, ticket_id: int) -> dict[str, Any]:
+        """A parked citizen is back with the materials: service resumes at this window."""
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            if window.state != "open":
+                raise Conflict(f"{window.number}号窗口未开放", code=f"window_{window.state}")
+            if window.current_ticket_id is not None:
+                raise Conflict("请先处理当前号码", code="window_busy")
+            ticket = tx.repo.ticket(ticket_id, lock=True)
+            if ticket is None or ticket.hall_id != hall_id:
+                raise NotFound("号码不存在", code="ticket_not_found")
+            self._move(tx, ticket, Action.RESUME, actor, window)
+            ticket.window_id, ticket.window_number = window.id, window.number
+            ticket.missing_materials = []
+            ticket.parked_until = None
+            window.current_ticket_id = ticket.id
+            return self._view(tx.repo, ticket, window=window)
+
+    def unpark(self, actor: Actor, hall_id: int, ticket_id: int) -> dict[str, Any]:
+        """Materials arrived by mail or online: the parked ticket goes back to the head of its queue."""
+        if actor.role not in STAFF_ROLES:
+            raise Forbidden("无权操作", code="forbidden_role")
+        with self._tx() as tx:
+            ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
+            self._move(tx, ticket, Action.UNPARK, actor)
+            ticket.sort_key = self._places_back_key(tx.repo, ticket, 0)
+            ticket.queue_entered_at = self.clock.now()
+            ticket.missing_materials = []
+            tx.touched_queues = True
+            return self._view(tx.repo, ticket)
+
+    def return_late(self, actor: Actor, hall_id: int, ticket_id: int) -> dict[str, Any]:
+        """A no-show citizen came back: let them in again once, a few places back (if the hall allows)."""
+        if actor.role not in STAFF_ROLES:
+            raise Forbidden("无权操作", code="forbidden_role")
+        with self._tx() as tx:
+            ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
+            rule = merged_settings(self._hall(tx.repo, hall_id))["no_show"]
+            if not rule.get("late_return") or ticket.returns >= 1:
+                raise Conflict("该号码不能再次恢复，请重新取号", code="no_late_return")
+            places = int(rule.get("places_back", 3))
+            key = self._places_back_key(tx.repo, ticket, places)
+            self._move(tx, ticket, Action.RETURN, actor)
+            ticket.returns += 1
+            ticket.sort_key = key
+            ticket.queue_entered_at = self.clock.now()
+            tx.touched_queues = True
+            return self._view(tx.repo, ticket)
+
+    def cancel(self, actor: Actor, hall_id: int, ticket_id: int) -> dict[str, Any]:
+        """The citizen gives up a waiting number (from the tracking page or at the guide desk)."""
+        with self._tx() as tx:
+            ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
+            self._move(tx, ticket, Action.CANCEL, actor)
+            tx.touched_queues = True
+            return self._view(tx.repo, ticket)
+
+    def _ticket_in_hall(self, tx: _Tx, actor: Actor, hall_id: int, ticket_id: int) -> Ticket:
+        self._check_hall(actor, hall_id)
+        ticket = tx.repo.ticket(ticket_id, lock=True)
+        if ticket is None or ticket.hall_id != hall_id:
+            raise NotFound("号码不存在", code="ticket_not_found")
+        return ticket
+
+    def reset_day(self, actor: Actor, hall_id: int, *, close_windows: bool = True) -> int:
+        """End every still-open ticket with outcome ended_by_reset (kept, not deleted); close windows."""
+        if actor.role not in ("system", "admin", "manager"):
+            raise Forbidden("无权执行日终清零", code="forbidden_role")
+        with self._tx() as tx:
+            self._check_hall(actor, hall_id)
+            tickets = tx.repo.open_tickets(hall_id)
+            for ticket in tickets:
+                self._move(tx, ticket, Action.RESET, actor)
+            for window in tx.repo.windows(hall_id):
+                window.current_ticket_id = None
+                if close_windows and window.state != "closed":
+                    self._window_move(tx, actor, window, "close")
+            tx.touched_queues = True
+            return len(tickets)
+
+    # --- windows ---------------------------------------------------------------------------------
+    def window_action(self, actor: Actor, hall_id: int, window_number: int, action: str) -> dict[str, Any]:
+        """open / pause / resume / close a window (pausing or closing needs no citizen at it)."""
+        if action not in WINDOW_MOVES:
+            raise Invalid(f"未知的窗口操作: {action}", code="bad_action")
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            if action in ("pause", "close") and window.current_ticket_id is not None:
+                raise Conflict("窗口正在办理业务，请先办结或转办当前号码", code="window_busy")
+            self._window_move(tx, actor, window, action)
+            return self._window_view(window)
+
+    def _window_move(self, tx: _Tx, actor: Actor, window: Window, action: str) -> None:
+        sources, target = WINDOW_MOVES[action]
+        if window.state not in sources:
+            raise Conflict(
+                f"{window.number}号窗口当前{_WINDOW_NAMES[window.state]}，不能{_WINDOW_ACTIONS[action]}",
+                code="invalid_window_transition",
+                details={"state": window.state, "action": action},
+            )
+        previous = window.state
+        now = self.clock.now()
+        window.state, window.state_since = target, now
+        tx.repo.open_window_period(window, target, now)
+        clerk = window.clerk
+        tx.events.append(
+            WindowChanged(
+                hall_id=window.hall_id,
+                at=now,
+                window=window.number,
+                state=target,
+                previous=previous,
+                clerk_id=window.clerk_id,
+                clerk_name=clerk.display_name if clerk else None,
+            )
+        )
+        self._audit(
+            tx,
+            actor,
+            f"window.{action}",
+            hall_id=window.hall_id,
+            target=f"window:{window.number}",
+            window=window.number,
+            before={"state": previous},
+            after={"state": target},
+        )
+
+    # --- reading ---------------------------------------------------------------------------------
+    def ticket(self, hall_id: int | None, ticket_id: int) -> dict[str, Any]:
+        """A ticket's public view (with people ahead and ETA while it waits)."""
+        with self.db.read() as session:
+            repo = Repository(session)
+            ticket = repo.ticket(ticket_id)
+            if ticket is None or (hall_id is not None and ticket.hall_id != hall_id):
+                raise NotFound("号码不存在", code="ticket_not_found")
+            return self._view(repo, ticket, live=True)
+
+    def ticket_by_token(self, token: str) -> dict[str, Any]:
+        """A ticket by its tracking secret."""
+        with self.db.read() as session:
+            repo = Repository(session)
+            ticket = repo.ticket_by_token(token)
+            if ticket is None:
+                raise NotFound("号码不存在", code="ticket_not_found")
+            return self._view(repo, ticket, live=True)
+
+    def items(self, hall_id: int) -> list[dict[str, Any]]:
+        """The catalogue."""
+        with self.db.read() as session:
+            return [_item_view(i) for i in Repository(session).items(hall_id)]
+
+    def load(self, hall_id: int) -> dict[str, Any]:
+        """Live load: waiting and longest wait per queue, every window's state and current ticket."""
+        now = self.clock.now()
+        with self.db.read() as session:
+            repo = Repository(session)
+            hall = self._hall(repo, hall_id)
+            counts = repo.waiting_counts(hall_id)
+            oldest = repo.oldest_waiting(hall_id)
+            queues = [
+                {
+                    "code": q.code,
+                    "prefix": q.prefix,
+                    "name": q.name,
+                    "kind": q.kind,
+                    "waiting": counts.get(q.code, 0),
+                    "longest_wait_seconds": int((now - oldest[q.code]).total_seconds()) if q.code in oldest else 0,
+                }
+                for q in repo.queues(hall_id).values()
+            ]
+            windows = []
+            for w in repo.windows(hall_id):
+                view = self._window_view(w)
+                if w.current_ticket_id:
+                    t = repo.ticket(w.current_ticket_id)
+                    if t is not None:
+                        since = t.periods[-1].started_at if t.periods else t.called_at
+                        view["current"] = {
+                            "id": t.id,
+                            "number": t.number,
+                            "status": t.status,
+                            "items": [ti.item_code for ti in t.items],
+                            "since": since.isoformat() if since else None,
+                        }
+                windows.append(view)
+            return {
+                "hall": {"id": hall.id, "code": hall.code, "name": hall.name},
+                "at": now.isoformat(),
+                "waiting": sum(counts.values()),
+                "longest_wait_seconds": max((q["longest_wait_seconds"] for q in queues), default=0),
+                "queues": queues,
+                "windows": windows,
+                "parked": len(repo.parked(hall_id)),
+            }
+
+    def window_state(self, hall_id: int, number: int) -> dict[str, Any]:
+        """One window with its current ticket and what it could call next."""
+        with self.db.read() as session:
+            repo = Repository(session)
+            window = repo.window(hall_id, number)
+            if window is None:
+                raise NotFound(f"{number}号窗口不存在", code="window_not_found")
+            view = self._window_view(window)
+            view["current"] = None
+            if window.current_ticket_id:
+                t = repo.ticket(window.current_ticket_id)
+                view["current"] = self._view(repo, t, window=window) if t else None
+            view["waiting"] = [
+                {
+                    "id": t.id,
+                    "number": t.number,
+                    "queue": t.queue_code,
+                    "priority": t.priority,
+                    "joint": t.joint,
+                    "items": [ti.item_code for ti in t.items],
+                    "queue_entered_at": t.queue_entered_at.isoformat(),
+                    "targeted": t.target_window == number,
+                }
+                for t in repo.waiting_list(hall_id, window.queues or [], number)
+            ]
+            view["parked"] = [
+                {"id": t.id, "number": t.number, "missing": t.missing_materials, "first_window": t.first_window}
+                for t in repo.parked(hall_id)
+            ]
+            return view
+
+    @staticmethod
+    def _window_view(window: Window) -> dict[str, Any]:
+        clerk = window.clerk
+        return {
+            "number": window.number,
+            "name": window.name,
+            "kind": window.kind,
+            "state": window.state,
+            "queues": list(window.queues or []),
+            "clerk": {"name": clerk.display_name, "staff_no": clerk.staff_no} if clerk else None,
+            "current_ticket_id": window.current_ticket_id,
+        }
+
+    def _view(
+        self,
+        repo: Repository,
+        ticket: Ticket,
+        *,
+        people_ahead: int | None = None,
+        window: Window | None = None,
+        live: bool = False,
+    ) -> dict[str, Any]:
+        eta_range = None
+        if ticket.status == State.WAITING.value:
+            if people_ahead is None and live:
+                hall = repo.hall(ticket.hall_id)
+                assert hall is not None
+                people_ahead, servers = self._ahead_and_servers(repo, hall, ticket)
+                queue = repo.queues(ticket.hall_id)[ticket.queue_code]
+                eta_range = eta.estimate(
+                    people_ahead,
+                    servers,
+                    queue.service_minutes,
+                    float(merged_settings(hall)["eta"].get("spread", 0.35)),
+                ).to_dict()
+            elif ticket.eta_low is not None:
+                eta_range = {"low": int(ticket.eta_low), "high": int(ticket.eta_high or ticket.eta_low)}
+        return {
+            "id": ticket.id,
+            "number": ticket.number,
+            "status": ticket.status,
+            "queue": ticket.queue_code,
+            "priority": ticket.priority,
+            "joint": ticket.joint,
+            "channel": ticket.channel,
+            "items": [
+                {
+                    "code": ti.item_code,
+                    "name": ti.item.name,
+                    "department": ti.item.department,
+                    "status": ti.status,
+                    "handling_class": ti.item.handling_class,
+                    "time_limit_days": ti.item.time_limit_days,
+                    "materials": list(ti.item.materials or []),
+                    "online": ti.item.online,
+                }
+                for ti in ticket.items
+            ],
+            "people_ahead": people_ahead if ticket.status == State.WAITING.value else 0,
+            "eta_minutes": eta_range,
+            "issued_at": ticket.issued_at.isoformat(),
+            "called_at": ticket.called_at.isoformat() if ticket.called_at else None,
+            "window": ticket.window_number,
+            "target_window": ticket.target_window,
+            "first_window": ticket.first_window,
+            "recalls": ticket.recalls,
+            "missing_materials": list(ticket.missing_materials or []),
+            "parked_until": ticket.parked_until.isoformat() if ticket.parked_until else None,
+            "id_masked": ticket.id_masked,
+            "track_token": ticket.track_token,
+        }
+
+
+def _item_view(item: Any) -> dict[str, Any]:
+    return {
+        "code": item.code,
+        "name": item.name,
+        "category": item.category,
+        "department": item.department,
+        "handling_class": item.handling_class,
+        "time_limit_days": item.time_limit_days,
+        "service_minutes": item.service_minutes,
+        "online": item.online,
+        "materials": list(item.materials or []),
+        "queue": item.queue_code,
+        "review_chain": item.review_chain,
+    }
+
+
+_STATE_NAMES = {
+    "waiting": "等候中",
+    "called": "已叫号",
+    "serving": "办理中",
+    "parked": "容缺待补",
+    "completed": "已办结",
+    "no_show": "已过号",
+    "cancelled": "已取消",
+    "ended_by_reset": "日终已结束",
+}
+_ACTION_NAMES = {
+    Action.CALL: "叫号",
+    Action.RECALL: "重呼",
+    Action.START: "开始办理",
+    Action.COMPLETE: "办结",
+    Action.NO_SHOW: "过号",
+    Action.REQUEUE: "过号",
+    Action.RETURN: "恢复",
+    Action.TRANSFER: "转办",
+    Action.PARK: "容缺受理",
+    Action.RESUME: "恢复办理",
+    Action.UNPARK: "恢复排队",
+    Action.CANCEL: "取消",
+    Action.RESET: "日终结束",
+}
+_WINDOW_NAMES = {"open": "开放中", "paused": "暂停中", "closed": "已关闭"}
+_WINDOW_ACTIONS = {"open": "开放", "pause": "暂停", "resume": "恢复", "close": "关闭"}

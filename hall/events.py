@@ -1,0 +1,145 @@
+"""Domain events: what happened in the hall, as frozen dataclasses (stdlib only).
+
+The engine returns them; adapters (Socket.IO broadcaster, LED strips, voice, printers) subscribe to them
+after the transaction that produced them has committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainEvent:
+    """Base of every event: which hall and when."""
+
+    hall_id: int
+    at: datetime
+
+    @property
+    def name(self) -> str:
+        """The event's type name, e.g. ``TicketCalled``."""
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict (datetimes as ISO strings)."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, datetime):
+                out[key] = value.isoformat()
+        out["event"] = self.name
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketEvent(DomainEvent):
+    """A ticket changed state."""
+
+    ticket_id: int
+    number: str
+    queue: str
+    from_state: str | None
+    to_state: str
+    window: int | None = None
+    clerk_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketIssued(TicketEvent):
+    """A citizen took a number."""
+
+    items: tuple[str, ...] = ()
+    priority: str | None = None
+    joint: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketCalled(TicketEvent):
+    """A window called a ticket (first call)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketRecalled(TicketEvent):
+    """A window called the same ticket again (重呼)."""
+
+    recalls: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceStarted(TicketEvent):
+    """The citizen arrived and service began."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketCompleted(TicketEvent):
+    """Service finished; every item of the ticket is done."""
+
+    items: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketNoShow(TicketEvent):
+    """过号: the citizen did not come; the ticket ended."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketRequeued(TicketEvent):
+    """过号 with recycling: the ticket went back into the queue some places back."""
+
+    places_back: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketReturned(TicketEvent):
+    """A no-show citizen came back late and was let back into the queue once."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketTransferred(TicketEvent):
+    """Service moved to another window or item, placed first or last."""
+
+    to_window: int | None = None
+    to_item: str | None = None
+    position: str = "last"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketParked(TicketEvent):
+    """容缺受理: accepted with materials missing; the ticket waits for them."""
+
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketResumed(TicketEvent):
+    """A parked ticket came back (to service or to the queue)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketCancelled(TicketEvent):
+    """The citizen gave up the number."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketEnded(TicketEvent):
+    """The daily reset ended a ticket that was still open."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WindowChanged(DomainEvent):
+    """A window opened, paused, resumed or closed, or its clerk changed."""
+
+    window: int
+    state: str
+    previous: str | None = None
+    clerk_id: int | None = None
+    clerk_name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueChanged(DomainEvent):
+    """Waiting counts changed (sent compactly to displays)."""
+
+    waiting: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,270 @@
+"""SQLAlchemy tables. Every row belongs to a hall so one database can serve a whole city."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored naive UTC so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Refuse naive datetimes (a bug) and normalise to naive UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Attach UTC again."""
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for all hall tables."""
+
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Hall(Base):
+    """A service hall or village service point."""
+
+    __tablename__ = "halls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20), default="county")
+    parent_code: Mapped[str | None] = mapped_column(String(40))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Queue(Base):
+    """A line of tickets with its own number prefix (A001, L001, …)."""
+
+    __tablename__ = "queues"
+    __table_args__ = (UniqueConstraint("hall_id", "code"), UniqueConstraint("hall_id", "prefix"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    prefix: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="normal")  # normal | priority | joint | long
+    service_minutes: Mapped[float] = mapped_column(Float, default=6.0)
+
+
+class Item(Base):
+    """A service item (事项) of the catalogue."""
+
+    __tablename__ = "items"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(100))
+    department: Mapped[str] = mapped_column(String(20), default="医保")
+    handling_class: Mapped[str] = mapped_column(String(40))
+    time_limit_days: Mapped[int] = mapped_column(Integer, default=0)  # 限时办结, working days (0 = at once)
+    service_minutes: Mapped[float] = mapped_column(Float, default=6.0)  # typical time at the window
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    materials: Mapped[list[Any]] = mapped_column(default=list)
+    queue_code: Mapped[str] = mapped_column(String(20))
+    review_chain: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    """A staff account (clerk, leader, manager, admin)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    staff_no: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Window(Base):
+    """A counter window as citizens see it (number, name) and what it can serve."""
+
+    __tablename__ = "windows"
+    __table_args__ = (UniqueConstraint("hall_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # comprehensive | tidal | green | joint | dedicated
+    queues: Mapped[list[Any]] = mapped_column(default=list)  # queue codes, in the window's order
+    state: Mapped[str] = mapped_column(String(10), default="closed")  # open | paused | closed
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    current_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    state_since: Mapped[datetime | None]
+    clerk: Mapped[User | None] = relationship(lazy="joined")
+
+
+class WindowPeriod(Base):
+    """History of window states (staff-hours, breaks, tidal openings)."""
+
+    __tablename__ = "window_periods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), index=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), index=True)
+    state: Mapped[str] = mapped_column(String(10))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class Device(Base):
+    """A registered kiosk, display, printer or serial device, authenticated by a token."""
+
+    __tablename__ = "devices"
+    __table_args__ = (UniqueConstraint("hall_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(128), index=True)
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class NumberCounter(Base):
+    """The last number given out per hall, queue and day (updated in the issuing transaction)."""
+
+    __tablename__ = "number_counters"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    """A number taken by a citizen, with one or more items (办件)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "queue_id", "day", "seq"),
+        Index("ix_tickets_queue_waiting", "hall_id", "status", "queue_code", "sort_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    queue_code: Mapped[str] = mapped_column(String(20))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str | None] = mapped_column(String(20))
+    joint: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20), default="kiosk")
+    id_masked: Mapped[str | None] = mapped_column(String(32))
+    id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    issued_at: Mapped[datetime]
+    queue_entered_at: Mapped[datetime]
+    sort_key: Mapped[float] = mapped_column(Float)
+    called_at: Mapped[datetime | None]
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"))
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    target_window: Mapped[int | None] = mapped_column(Integer)  # transferred to a given window
+    first_window: Mapped[int | None] = mapped_column(Integer)  # 首问负责
+    first_clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    requeues: Mapped[int] = mapped_column(Integer, default=0)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    missing_materials: Mapped[list[Any]] = mapped_column(default=list)
+    parked_until: Mapped[datetime | None]
+    track_token: Mapped[str] = mapped_column(String(64), unique=True)
+    eta_low: Mapped[float | None] = mapped_column(Float)
+    eta_high: Mapped[float | None] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    items: Mapped[list[TicketItem]] = relationship(
+        back_populates="ticket", order_by="TicketItem.position", cascade="all, delete-orphan"
+    )
+    periods: Mapped[list[Period]] = relationship(order_by="Period.id", cascade="all, delete-orphan")
+
+    # Optimistic lock: a second writer working from a stale row fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketItem(Base):
+    """办件: one item of one ticket (rated and counted separately)."""
+
+    __tablename__ = "ticket_items"
+    __table_args__ = (UniqueConstraint("ticket_id", "item_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    item_code: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done | transferred
+    completed_at: Mapped[datetime | None]
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ticket: Mapped[Ticket] = relationship(back_populates="items")
+    item: Mapped[Item] = relationship(lazy="joined")
+
+
+class Period(Base):
+    """History row: a ticket was in a state from started_at to ended_at (where, who)."""
+
+    __tablename__ = "periods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_action: Mapped[str | None] = mapped_column(String(20))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"))
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Append-only record of every state change and admin change (内控: 事后可追溯)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    target: Mapped[str | None] = mapped_column(String(100))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    client: Mapped[str | None] = mapped_column(String(64))

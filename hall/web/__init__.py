@@ -1,0 +1,1 @@
+"""Flask adapters: login, pages, per-request helpers (everything here may import Flask)."""

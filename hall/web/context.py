@@ -1,0 +1,51 @@
+"""The per-app bundle of services (database, engine, clock, bus) and how views reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, request
+
+from hall.bus import EventBus
+from hall.clock import Clock
+from hall.db import Database
+from hall.engine import Engine
+from hall.errors import NotFound
+from hall.passwords import Passwords
+from hall.repository import Repository
+
+
+@dataclass
+class HallApp:
+    """Everything the composition root builds once per Flask app."""
+
+    db: Database
+    engine: Engine
+    clock: Clock
+    bus: EventBus
+    passwords: Passwords
+    hall_id: int
+    hall_code: str
+    config: dict[str, Any] = field(default_factory=dict)
+    production: bool = False
+
+
+def services() -> HallApp:
+    """The current app's services."""
+    return current_app.extensions["hall"]
+
+
+def hall_id_for(actor: Any = None) -> int:
+    """Which hall a request is about: the actor's own hall, else ``?hall=<code>``, else the default hall."""
+    svc = services()
+    if actor is not None and getattr(actor, "hall_id", None) is not None:
+        return actor.hall_id
+    code = request.args.get("hall")
+    if code and code != svc.hall_code:
+        with svc.db.read() as session:
+            hall = Repository(session).hall_by_code(code)
+        if hall is None:
+            raise NotFound(f"大厅不存在: {code}", code="hall_not_found")
+        return hall.id
+    return svc.hall_id
