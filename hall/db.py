@@ -7,8 +7,9 @@ they never wait for writers. PostgreSQL uses one engine and row locks.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -60,18 +61,23 @@ class Database:
         else:
             self.write_engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
             self.read_engine = self.write_engine
+        # SQLite has one writer at a time. Queuing writers of this process on a lock is far cheaper than
+        # letting them collide in SQLite's busy handler, which sleeps in growing steps (p99 in seconds).
+        self._write_lock = threading.RLock() if self.is_sqlite else None
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any exception."""
-        session = self._writer()
-        try:
-            with session.begin():
-                yield session
-        finally:
-            session.close()
+        lock = self._write_lock or nullcontext()
+        with lock:
+            session = self._writer()
+            try:
+                with session.begin():
+                    yield session
+            finally:
+                session.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from cachetools import TTLCache
 
 from hall import eta, idcard, lifecycle, numbering
 from hall.bus import EventBus
+from hall.catalog import HallRef, ItemRef, QueueRef
 from hall.clock import Clock, SystemClock
 from hall.db import Database
 from hall.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
-from hall.events import DomainEvent, QueueChanged, WindowChanged
+from hall.events import DomainEvent, WindowChanged
 from hall.lifecycle import Action, State
-from hall.models import AuditEntry, Hall, Ticket, Window
+from hall.models import Hall, Ticket, Window
 from hall.repository import Repository
 from hall.routing import Candidate, WindowView, get_policy
 
@@ -50,6 +54,17 @@ WINDOW_MOVES: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
+SORT_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def queue_key(at: datetime, seq: int = 0) -> float:
+    """A ticket's place in line: seconds since 2020 (small numbers keep float precision for re-ordering).
+
+    The sequence adds a microsecond per number so tickets issued at the same instant keep their order.
+    """
+    return (at - SORT_EPOCH).total_seconds() + seq * 1e-6
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: a staff member, a registered device or the system itself."""
@@ -69,18 +84,43 @@ class Actor:
 
 
 @dataclass
+class NewTicket:
+    """A ticket being issued (inserted with Core statements; satisfies lifecycle.TicketLike)."""
+
+    hall_id: int
+    number: str
+    queue_code: str
+    id: int = 0
+    status: str = ""
+    periods: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class PeriodDraft:
+    """A period row for a new ticket, inserted with the ticket."""
+
+    state: str
+    started_at: datetime
+    window_id: int | None = None
+    window_number: int | None = None
+    clerk_id: int | None = None
+    note: str | None = None
+    ended_at: datetime | None = None
+    end_action: str | None = None
+
+
+@dataclass
 class _Tx:
     repo: Repository
     events: list[DomainEvent] = field(default_factory=list)
-    touched_queues: bool = False
 
 
-def merged_settings(hall: Hall) -> dict[str, Any]:
+def merged_settings(hall_settings: dict[str, Any] | None) -> dict[str, Any]:
     """The hall's settings over the defaults (one level of nested dicts merged)."""
     out: dict[str, Any] = {}
     for key, value in DEFAULT_SETTINGS.items():
         out[key] = dict(value) if isinstance(value, dict) else value
-    for key, value in (hall.settings or {}).items():
+    for key, value in (hall_settings or {}).items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key].update(value)
         else:
@@ -96,6 +136,8 @@ class Engine:
         self.clock = clock or SystemClock()
         self.bus = bus or EventBus()
         self._pepper = pepper.encode()
+        self._refs: TTLCache = TTLCache(maxsize=1024, ttl=5)
+        self._refs_lock = threading.Lock()
 
     # --- plumbing ------------------------------------------------------------------------------
     @contextmanager
@@ -104,11 +146,6 @@ class Engine:
         with self.db.write() as session:
             tx = _Tx(Repository(session))
             yield tx
-            if tx.touched_queues and tx.events:
-                hall_id = tx.events[0].hall_id
-                tx.events.append(
-                    QueueChanged(hall_id=hall_id, at=self.clock.now(), waiting=tx.repo.waiting_counts(hall_id))
-                )
         self.bus.publish(tx.events)
 
     def _hall(self, repo: Repository, hall_id: int) -> Hall:
@@ -130,19 +167,17 @@ class Engine:
         window: int | None = None,
     ) -> None:
         tx.repo.audit(
-            AuditEntry(
-                hall_id=hall_id,
-                at=self.clock.now(),
-                actor_id=actor.id,
-                actor=actor.name,
-                role=actor.role,
-                window_number=window if window is not None else actor.window_number,
-                action=action,
-                target=target,
-                before=before,
-                after=after,
-                client=actor.client,
-            )
+            hall_id=hall_id,
+            at=self.clock.now(),
+            actor_id=actor.id,
+            actor=actor.name,
+            role=actor.role,
+            window_number=window if window is not None else actor.window_number,
+            action=action,
+            target=target,
+            before=before,
+            after=after,
+            client=actor.client,
         )
 
     def _check_hall(self, actor: Actor, hall_id: int) -> None:
@@ -220,24 +255,54 @@ class Engine:
         )
 
     def _sort_key(self) -> float:
-        return self.clock.now().timestamp()
+        return queue_key(self.clock.now())
 
     def _places_back_key(self, repo: Repository, ticket: Ticket, places: int) -> float:
         """A sort key that puts the ticket after the first ``places`` waiting tickets of its queue."""
         if places <= 0:
-            head = repo.min_sort_key(ticket.hall_id, ticket.queue_code)
-            return self._sort_key() if head is None else head - 1.0
+            return self._transfer_key(repo, ticket.hall_id, "first")
         anchor = repo.sort_key_at(ticket.hall_id, ticket.queue_code, places - 1, exclude_id=ticket.id)
         if anchor is None:
-            return self._sort_key()
+            return self._transfer_key(repo, ticket.hall_id, "last")
         after = repo.next_sort_key_after(ticket.hall_id, ticket.queue_code, anchor)
         return anchor + 0.001 if after is None else (anchor + after) / 2
+
+    def _transfer_key(self, repo: Repository, hall_id: int, position: str) -> float:
+        """ "first" goes before everyone waiting in the hall (served next, 带回); "last" behind everyone."""
+        now = self._sort_key()
+        if position == "first":
+            head = repo.min_waiting_key(hall_id)
+            return now if head is None else min(head - 1.0, now)
+        tail = repo.max_waiting_key(hall_id)
+        return now if tail is None else max(now, tail + 1e-6)
 
     def _free_window(self, window: Window) -> None:
         window.current_ticket_id = None
 
     def _hash_id(self, number: str) -> str:
         return hashlib.sha256(self._pepper + number.encode()).hexdigest()
+
+    # --- reference data -------------------------------------------------------------------------------
+    def reference(self, hall_id: int) -> HallRef:
+        """The hall's catalogue and settings, cached for a few seconds (see hall.catalog)."""
+        with self._refs_lock:
+            ref = self._refs.get(hall_id)
+        if ref is None:
+            with self.db.read() as session:
+                ref = Repository(session).hall_ref(hall_id)
+            if ref is None:
+                raise NotFound("大厅不存在", code="hall_not_found")
+            with self._refs_lock:
+                self._refs[hall_id] = ref
+        return ref
+
+    def invalidate(self, hall_id: int | None = None) -> None:
+        """Forget cached reference data (after an admin change)."""
+        with self._refs_lock:
+            if hall_id is None:
+                self._refs.clear()
+            else:
+                self._refs.pop(hall_id, None)
 
     # --- issuing ---------------------------------------------------------------------------------
     def issue(
@@ -263,46 +328,53 @@ class Engine:
             raise Invalid(f"未知的优先类别: {priority}", code="bad_priority")
         if channel not in ("kiosk", "guide", "appointment", "phone"):
             raise Invalid(f"未知的取号渠道: {channel}", code="bad_channel")
+        ref = self.reference(hall_id)
+        settings = merged_settings(ref.settings)
         now = self.clock.now()
+        day = numbering.service_day(now, ref.timezone)
+        missing = [c for c in codes if c not in ref.items]
+        if missing:
+            raise Invalid(f"事项不存在或已停办: {', '.join(missing)}", code="unknown_item", details={"items": missing})
+        chosen = [ref.items[c] for c in codes]
+        joint = len(chosen) == 2
+        if joint and chosen[0].department == chosen[1].department:
+            raise Invalid("两个事项须属于不同部门才能合并为一件事联办", code="same_department")
+        queue = self._queue_for(ref, chosen[0].queue_code, priority, joint)
+        id_masked = id_hash = None
+        if id_number:
+            try:
+                info = idcard.parse(id_number, today=day)
+            except idcard.InvalidIdNumber as exc:
+                raise Invalid(str(exc), code=exc.code) from exc
+            if priority == "elderly" and info.age_on(day) < 65:
+                raise Invalid("根据身份证号码，年龄未满65周岁，不能走老年人绿色通道", code="not_elderly")
+            normal = idcard.normalise(id_number)
+            id_masked = normal if settings.get("id_storage") == "full" else idcard.mask(normal)
+            id_hash = self._hash_id(normal)
         with self._tx() as tx:
-            hall = self._hall(tx.repo, hall_id)
-            settings = merged_settings(hall)
-            day = numbering.service_day(now, hall.timezone)
-            id_masked = id_hash = None
-            if id_number:
-                try:
-                    info = idcard.parse(id_number, today=day)
-                except idcard.InvalidIdNumber as exc:
-                    raise Invalid(str(exc), code=exc.code) from exc
-                if priority == "elderly" and info.age_on(day) < 65:
-                    raise Invalid("根据身份证号码，年龄未满65周岁，不能走老年人绿色通道", code="not_elderly")
-                normal = idcard.normalise(id_number)
-                id_masked = normal if settings.get("id_storage") == "full" else idcard.mask(normal)
-                id_hash = self._hash_id(normal)
-                limit = int(settings.get("tickets_per_id_per_day") or 0)
-                if limit and tx.repo.tickets_issued_today(hall.id, day, id_hash) >= limit:
-                    raise TooMany(f"同一身份证每天最多取号{limit}次", code="id_daily_limit")
-            items = tx.repo.items_by_code(hall.id, codes)
-            missing = [c for c in codes if c not in items]
-            if missing:
-                raise Invalid(
-                    f"事项不存在或已停办: {', '.join(missing)}", code="unknown_item", details={"items": missing}
-                )
-            chosen = [items[c] for c in codes]
-            joint = len(chosen) == 2
-            if joint and chosen[0].department == chosen[1].department:
-                raise Invalid("两个事项须属于不同部门才能合并为一件事联办", code="same_department")
-            queues = tx.repo.queues(hall.id)
-            queue_code = self._queue_for(queues, chosen[0].queue_code, priority, joint)
-            queue = queues[queue_code]
-            seq = tx.repo.next_number(hall.id, queue.id, day)
-            ticket = Ticket(
-                hall_id=hall.id,
+            limit = int(settings.get("tickets_per_id_per_day") or 0)
+            if id_hash and limit and tx.repo.tickets_issued_today(hall_id, day, id_hash) >= limit:
+                raise TooMany(f"同一身份证每天最多取号{limit}次", code="id_daily_limit")
+            seq = tx.repo.next_number(hall_id, queue.id, day)
+            draft = NewTicket(
+                hall_id=hall_id,
+                number=numbering.format_number(queue.prefix, seq, int(settings["number_digits"])),
+                queue_code=queue.code,
+            )
+            sort_key = queue_key(now, seq)
+            # Count before inserting: the new ticket is behind everyone already waiting in its pool.
+            ahead = tx.repo.count_ahead(hall_id, ref.pooled_queues(queue.code), sort_key, None)
+            servers = tx.repo.open_windows_serving(hall_id, queue.code)
+            mean = sum(i.service_minutes for i in chosen) if joint else queue.service_minutes
+            rng = eta.estimate(ahead, servers, mean, float(settings["eta"].get("spread", 0.35)))
+            token = secrets.token_urlsafe(16)
+            draft.id = tx.repo.insert_ticket(
+                hall_id=hall_id,
                 queue_id=queue.id,
                 queue_code=queue.code,
                 day=day,
                 seq=seq,
-                number=numbering.format_number(queue.prefix, seq, int(settings["number_digits"])),
+                number=draft.number,
                 status=State.WAITING.value,
                 priority=priority,
                 joint=joint,
@@ -311,68 +383,71 @@ class Engine:
                 id_hash=id_hash,
                 issued_at=now,
                 queue_entered_at=now,
-                sort_key=now.timestamp(),
-                track_token=secrets.token_urlsafe(16),
+                sort_key=sort_key,
+                track_token=token,
+                eta_low=rng.low,
+                eta_high=rng.high,
             )
-            make_item = tx.repo.ticket_item_factory()
-            for pos, item in enumerate(chosen):
-                ticket.items.append(make_item(item_id=item.id, item_code=item.code, position=pos, item=item))
-            tx.repo.add(ticket)
-            tx.repo.flush()
             tx.events.extend(
                 lifecycle.begin(
-                    ticket,
-                    at=now,
-                    make_period=tx.repo.period_factory(),
-                    items=tuple(codes),
-                    priority=priority,
-                    joint=joint,
+                    draft, at=now, make_period=PeriodDraft, items=tuple(codes), priority=priority, joint=joint
                 )
             )
-            tx.touched_queues = True
-            ahead, servers = self._ahead_and_servers(tx.repo, hall, ticket)
-            spread = float(settings["eta"].get("spread", 0.35))
-            mean = sum(i.service_minutes for i in chosen) if joint else queue.service_minutes
-            rng = eta.estimate(ahead, servers, mean, spread)
-            ticket.eta_low, ticket.eta_high = rng.low, rng.high
+            tx.repo.insert_ticket_rows(
+                draft.id,
+                items=[{"item_id": it.id, "item_code": it.code, "position": n} for n, it in enumerate(chosen)],
+                periods=[p.__dict__ for p in draft.periods],
+            )
             self._audit(
                 tx,
                 actor,
                 "ticket.issue",
-                hall_id=hall.id,
-                target=ticket.number,
+                hall_id=hall_id,
+                target=draft.number,
                 after={"items": codes, "priority": priority, "channel": channel, "queue": queue.code},
             )
-            tx.repo.flush()
-            return self._view(tx.repo, ticket, people_ahead=ahead)
+        return {
+            "id": draft.id,
+            "number": draft.number,
+            "status": State.WAITING.value,
+            "queue": queue.code,
+            "priority": priority,
+            "joint": joint,
+            "channel": channel,
+            "items": [{**_item_brief(it), "status": "pending"} for it in chosen],
+            "people_ahead": ahead,
+            "eta_minutes": rng.to_dict(),
+            "issued_at": now.isoformat(),
+            "called_at": None,
+            "window": None,
+            "target_window": None,
+            "first_window": None,
+            "recalls": 0,
+            "missing_materials": [],
+            "parked_until": None,
+            "id_masked": id_masked,
+            "track_token": token,
+        }
 
     @staticmethod
-    def _queue_for(queues: dict[str, Any], item_queue: str, priority: str | None, joint: bool) -> str:
+    def _queue_for(ref: HallRef, item_queue: str, priority: str | None, joint: bool) -> QueueRef:
         """Joint tickets go to the joint line, priority ones to the green line, others to the item's line."""
-        by_kind = {q.kind: code for code, q in queues.items()}
-        if joint and "joint" in by_kind:
-            return by_kind["joint"]
-        if priority and "priority" in by_kind:
-            return by_kind["priority"]
-        if item_queue not in queues:
+        if joint and (q := ref.queue_by_kind("joint")):
+            return q
+        if priority and (q := ref.queue_by_kind("priority")):
+            return q
+        if item_queue not in ref.queues:
             raise Invalid(f"事项配置的队列{item_queue}不存在", code="bad_queue")
-        return item_queue
+        return ref.queues[item_queue]
 
-    def _ahead_and_servers(self, repo: Repository, hall: Hall, ticket: Ticket) -> tuple[int, int]:
-        """People ahead in the pooled lines the ticket shares windows with, and open windows serving it."""
-        windows = [w for w in repo.windows(hall.id) if ticket.queue_code in (w.queues or [])]
-        open_windows = [w for w in windows if w.state == "open"]
-        queues = {ticket.queue_code}
-        queues_kind = repo.queues(hall.id)
-        if queues_kind[ticket.queue_code].kind not in ("priority", "joint"):
-            for w in windows:
-                queues.update(
-                    q
-                    for q in (w.queues or [])
-                    if queues_kind.get(q) and queues_kind[q].kind not in ("priority", "joint")
-                )
-        ahead = repo.count_ahead(hall.id, sorted(queues), ticket.sort_key)
-        return ahead, len(open_windows)
+    def _live_eta(self, repo: Repository, ticket: Ticket) -> tuple[int, dict[str, int]]:
+        """People ahead and a fresh ETA range for a waiting ticket."""
+        ref = self.reference(ticket.hall_id)
+        ahead = repo.count_ahead(ticket.hall_id, ref.pooled_queues(ticket.queue_code), ticket.sort_key, ticket.id)
+        servers = repo.open_windows_serving(ticket.hall_id, ticket.queue_code)
+        spread = float(merged_settings(ref.settings)["eta"].get("spread", 0.35))
+        rng = eta.estimate(ahead, servers, ref.queues[ticket.queue_code].service_minutes, spread)
+        return ahead, rng.to_dict()
 
     # --- calling ----------------------------------------------------------------------------------
     def call_next(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any] | None:
@@ -391,8 +466,7 @@ class Engine:
                         code="window_busy",
                         details={"current": current.number},
                     )
-            hall = self._hall(tx.repo, hall_id)
-            settings = merged_settings(hall)
+            settings = merged_settings(self.reference(hall_id).settings)
             heads = tx.repo.heads(hall_id, window.queues or [], window.number)
             if not heads:
                 return None
@@ -423,7 +497,6 @@ class Engine:
             ticket.target_window = None
             ticket.recalls = 0
             window.current_ticket_id = ticket.id
-            tx.touched_queues = True
             tx.repo.flush()
             return self._view(tx.repo, ticket, window=window)
 
@@ -432,7 +505,7 @@ class Engine:
         with self._tx() as tx:
             window = self._window(tx, actor, hall_id, window_number)
             ticket = self._current(tx, window)
-            limit = int(merged_settings(self._hall(tx.repo, hall_id))["recall_limit"])
+            limit = int(merged_settings(self.reference(hall_id).settings)["recall_limit"])
             if ticket.status == State.CALLED.value and ticket.recalls >= limit:
                 raise Conflict(f"已重呼{limit}次，请办理过号", code="recall_limit")
             self._move(tx, ticket, Action.RECALL, actor, window, recalls=ticket.recalls + 1)
@@ -445,7 +518,7 @@ class Engine:
         with self._tx() as tx:
             window = self._window(tx, actor, hall_id, window_number)
             ticket = self._current(tx, window)
-            rule = merged_settings(self._hall(tx.repo, hall_id))["no_show"]
+            rule = merged_settings(self.reference(hall_id).settings)["no_show"]
             if (
                 rule.get("mode") == "requeue"
                 and ticket.requeues < int(rule.get("max_requeues", 1))
@@ -459,7 +532,6 @@ class Engine:
             else:
                 self._move(tx, ticket, Action.NO_SHOW, actor, window)
             self._free_window(window)
-            tx.touched_queues = True
             return self._view(tx.repo, ticket, window=window)
 
     def start(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any]:
@@ -522,10 +594,7 @@ class Engine:
                     raise NotFound(f"{to_window}号窗口不存在", code="window_not_found")
                 if target.number == window.number:
                     raise Invalid("不能转办到本窗口", code="same_window")
-                head = tx.repo.min_sort_key(hall_id, target_window=target.number)
-                key = (
-                    (head - 1.0 if head is not None else self._sort_key()) if position == "first" else self._sort_key()
-                )
+                key = self._transfer_key(tx.repo, hall_id, position)
                 self._move(tx, ticket, Action.TRANSFER, actor, window, to_window=target.number, position=position)
                 ticket.target_window = target.number
             else:
@@ -536,11 +605,7 @@ class Engine:
                 new_queue = queues.get(item.queue_code)
                 if new_queue is None:
                     raise Invalid(f"事项配置的队列{item.queue_code}不存在", code="bad_queue")
-                if position == "first":
-                    head = tx.repo.min_sort_key(hall_id, new_queue.code)
-                    key = head - 1.0 if head is not None else self._sort_key()
-                else:
-                    key = self._sort_key()
+                key = self._transfer_key(tx.repo, hall_id, position)
                 self._move(tx, ticket, Action.TRANSFER, actor, window, to_item=item.code, position=position)
                 ticket.queue_code, ticket.queue_id = new_queue.code, new_queue.id
                 ticket.target_window = None
@@ -554,7 +619,6 @@ class Engine:
             ticket.sort_key = key
             ticket.queue_entered_at = self.clock.now()
             self._free_window(window)
-            tx.touched_queues = True
             tx.repo.flush()
             return self._view(tx.repo, ticket, window=window)
 
@@ -602,10 +666,9 @@ class Engine:
         with self._tx() as tx:
             ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
             self._move(tx, ticket, Action.UNPARK, actor)
-            ticket.sort_key = self._places_back_key(tx.repo, ticket, 0)
+            ticket.sort_key = self._transfer_key(tx.repo, hall_id, "first")
             ticket.queue_entered_at = self.clock.now()
             ticket.missing_materials = []
-            tx.touched_queues = True
             return self._view(tx.repo, ticket)
 
     def return_late(self, actor: Actor, hall_id: int, ticket_id: int) -> dict[str, Any]:
@@ -614,7 +677,7 @@ class Engine:
             raise Forbidden("无权操作", code="forbidden_role")
         with self._tx() as tx:
             ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
-            rule = merged_settings(self._hall(tx.repo, hall_id))["no_show"]
+            rule = merged_settings(self.reference(hall_id).settings)["no_show"]
             if not rule.get("late_return") or ticket.returns >= 1:
                 raise Conflict("该号码不能再次恢复，请重新取号", code="no_late_return")
             places = int(rule.get("places_back", 3))
@@ -623,7 +686,6 @@ class Engine:
             ticket.returns += 1
             ticket.sort_key = key
             ticket.queue_entered_at = self.clock.now()
-            tx.touched_queues = True
             return self._view(tx.repo, ticket)
 
     def cancel(self, actor: Actor, hall_id: int, ticket_id: int) -> dict[str, Any]:
@@ -631,7 +693,6 @@ class Engine:
         with self._tx() as tx:
             ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
             self._move(tx, ticket, Action.CANCEL, actor)
-            tx.touched_queues = True
             return self._view(tx.repo, ticket)
 
     def _ticket_in_hall(self, tx: _Tx, actor: Actor, hall_id: int, ticket_id: int) -> Ticket:
@@ -654,7 +715,6 @@ class Engine:
                 window.current_ticket_id = None
                 if close_windows and window.state != "closed":
                     self._window_move(tx, actor, window, "close")
-            tx.touched_queues = True
             return len(tickets)
 
     # --- windows ---------------------------------------------------------------------------------
@@ -724,9 +784,8 @@ class Engine:
             return self._view(repo, ticket, live=True)
 
     def items(self, hall_id: int) -> list[dict[str, Any]]:
-        """The catalogue."""
-        with self.db.read() as session:
-            return [_item_view(i) for i in Repository(session).items(hall_id)]
+        """The catalogue (active items in display order)."""
+        return [item.to_dict() for item in self.reference(hall_id).items.values()]
 
     def load(self, hall_id: int) -> dict[str, Any]:
         """Live load: waiting and longest wait per queue, every window's state and current ticket."""
@@ -780,7 +839,6 @@ class Engine:
             if window is None:
                 raise NotFound(f"{number}号窗口不存在", code="window_not_found")
             view = self._window_view(window)
-            view["current"] = None
             if window.current_ticket_id:
                 t = repo.ticket(window.current_ticket_id)
                 view["current"] = self._view(repo, t, window=window) if t else None
@@ -814,6 +872,7 @@ class Engine:
             "queues": list(window.queues or []),
             "clerk": {"name": clerk.display_name, "staff_no": clerk.staff_no} if clerk else None,
             "current_ticket_id": window.current_ticket_id,
+            "current": None,
         }
 
     def _view(
@@ -828,16 +887,7 @@ class Engine:
         eta_range = None
         if ticket.status == State.WAITING.value:
             if people_ahead is None and live:
-                hall = repo.hall(ticket.hall_id)
-                assert hall is not None
-                people_ahead, servers = self._ahead_and_servers(repo, hall, ticket)
-                queue = repo.queues(ticket.hall_id)[ticket.queue_code]
-                eta_range = eta.estimate(
-                    people_ahead,
-                    servers,
-                    queue.service_minutes,
-                    float(merged_settings(hall)["eta"].get("spread", 0.35)),
-                ).to_dict()
+                people_ahead, eta_range = self._live_eta(repo, ticket)
             elif ticket.eta_low is not None:
                 eta_range = {"low": int(ticket.eta_low), "high": int(ticket.eta_high or ticket.eta_low)}
         return {
@@ -876,19 +926,16 @@ class Engine:
         }
 
 
-def _item_view(item: Any) -> dict[str, Any]:
+def _item_brief(item: ItemRef) -> dict[str, Any]:
+    """An item as shown on a ticket."""
     return {
         "code": item.code,
         "name": item.name,
-        "category": item.category,
         "department": item.department,
         "handling_class": item.handling_class,
         "time_limit_days": item.time_limit_days,
-        "service_minutes": item.service_minutes,
+        "materials": list(item.materials),
         "online": item.online,
-        "materials": list(item.materials or []),
-        "queue": item.queue_code,
-        "review_chain": item.review_chain,
     }
 
 

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from hall.catalog import HallRef, ItemRef, QueueRef
 from hall.lifecycle import OPEN_STATES, State
 from hall.models import (
     AuditEntry,
@@ -89,16 +90,68 @@ class Repository:
         """An active device by the hash of its token."""
         return self.session.scalar(select(Device).where(Device.token_hash == token_hash, Device.active.is_(True)))
 
+    def hall_ref(self, hall_id: int) -> HallRef | None:
+        """An immutable snapshot of the hall's settings, queues, active items and window skills."""
+        hall = self.session.get(Hall, hall_id)
+        if hall is None:
+            return None
+        queues = {
+            q.code: QueueRef(
+                id=q.id, code=q.code, prefix=q.prefix, name=q.name, kind=q.kind, service_minutes=q.service_minutes
+            )
+            for q in self.queues(hall_id).values()
+        }
+        items = {
+            i.code: ItemRef(
+                id=i.id,
+                code=i.code,
+                name=i.name,
+                category=i.category,
+                department=i.department,
+                handling_class=i.handling_class,
+                time_limit_days=i.time_limit_days,
+                service_minutes=i.service_minutes,
+                online=i.online,
+                materials=tuple(i.materials or ()),
+                queue_code=i.queue_code,
+                review_chain=i.review_chain,
+            )
+            for i in self.items(hall_id)
+        }
+        rows = self.session.execute(select(Window.number, Window.queues).where(Window.hall_id == hall_id))
+        return HallRef(
+            id=hall.id,
+            code=hall.code,
+            name=hall.name,
+            timezone=hall.timezone,
+            settings=dict(hall.settings or {}),
+            queues=queues,
+            items=items,
+            window_queues={n: tuple(q or ()) for n, q in rows},
+        )
+
+    def open_windows_serving(self, hall_id: int, queue_code: str) -> int:
+        """How many open windows serve a queue (window states change all day, so never cached)."""
+        rows = self.session.execute(
+            select(Window.queues).where(Window.hall_id == hall_id, Window.state == "open")
+        ).scalars()
+        return sum(1 for queues in rows if queue_code in (queues or ()))
+
+    def insert_ticket(self, **values: Any) -> int:
+        """Insert a ticket row with one statement and return its id (the issuing hot path skips the ORM)."""
+        return int(self.session.connection().execute(_INSERT_TICKET, {"version": 1, **values}).scalar_one())
+
+    def insert_ticket_rows(self, ticket_id: int, *, items: list[dict], periods: list[dict]) -> None:
+        """Insert a new ticket's 办件 and period rows."""
+        conn = self.session.connection()
+        conn.execute(_INSERT_ITEM, [{"ticket_id": ticket_id, "status": "pending", **i} for i in items])
+        conn.execute(_INSERT_PERIOD, [{"ticket_id": ticket_id, **p} for p in periods])
+
     # --- numbering ----------------------------------------------------------------------------
     def next_number(self, hall_id: int, queue_id: int, day: date) -> int:
         """Increment and return the day's counter for the queue, inside the current transaction."""
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        stmt = insert(NumberCounter).values(hall_id=hall_id, queue_id=queue_id, day=day, last_no=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[NumberCounter.hall_id, NumberCounter.queue_id, NumberCounter.day],
-            set_={"last_no": NumberCounter.last_no + 1},
-        ).returning(NumberCounter.last_no)
-        return int(self.session.execute(stmt).scalar_one())
+        stmt = _NEXT_NUMBER[self._dialect if self._dialect == "postgresql" else "sqlite"]
+        return int(self.session.connection().execute(stmt, {"h": hall_id, "q": queue_id, "d": day}).scalar_one())
 
     # --- tickets ------------------------------------------------------------------------------
     def add(self, obj: Any) -> None:
@@ -134,9 +187,11 @@ class Repository:
         """
         heads: list[Ticket] = []
         base = select(Ticket).where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
-        targeted = base.where(Ticket.target_window == window_number).order_by(Ticket.sort_key).limit(1)
+        targeted = base.where(Ticket.target_window == window_number).order_by(Ticket.sort_key, Ticket.id).limit(1)
         per_queue = [
-            base.where(Ticket.queue_code == code, Ticket.target_window.is_(None)).order_by(Ticket.sort_key).limit(1)
+            base.where(Ticket.queue_code == code, Ticket.target_window.is_(None))
+            .order_by(Ticket.sort_key, Ticket.id)
+            .limit(1)
             for code in queue_codes
         ]
         for stmt in [targeted, *per_queue]:
@@ -152,7 +207,7 @@ class Repository:
         stmt = (
             select(Ticket.sort_key)
             .where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value, Ticket.queue_code == queue_code)
-            .order_by(Ticket.sort_key)
+            .order_by(Ticket.sort_key, Ticket.id)
             .offset(places)
             .limit(2)
         )
@@ -172,26 +227,29 @@ class Repository:
             )
         )
 
-    def min_sort_key(
-        self, hall_id: int, queue_code: str | None = None, target_window: int | None = None
-    ) -> float | None:
-        """The head's sort key of a queue (or of the tickets sent to a window)."""
-        stmt = select(func.min(Ticket.sort_key)).where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
-        if target_window is not None:
-            stmt = stmt.where(Ticket.target_window == target_window)
-        else:
-            stmt = stmt.where(Ticket.queue_code == queue_code, Ticket.target_window.is_(None))
-        return self.session.scalar(stmt)
+    def min_waiting_key(self, hall_id: int) -> float | None:
+        """The smallest sort key of any waiting ticket in the hall (placing "first" goes before it)."""
+        return self.session.scalar(
+            select(func.min(Ticket.sort_key)).where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
+        )
 
-    def count_ahead(self, hall_id: int, queue_codes: Sequence[str], sort_key: float) -> int:
-        """Waiting tickets in these queues that will be called before ``sort_key``."""
+    def max_waiting_key(self, hall_id: int) -> float | None:
+        """The largest sort key of any waiting ticket in the hall (placing "last" goes after it)."""
+        return self.session.scalar(
+            select(func.max(Ticket.sort_key)).where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
+        )
+
+    def count_ahead(self, hall_id: int, queue_codes: Sequence[str], sort_key: float, ticket_id: int | None) -> int:
+        """Waiting tickets in these queues that will be called before the given one (ties by id)."""
         return int(
             self.session.scalar(
                 select(func.count(Ticket.id)).where(
                     Ticket.hall_id == hall_id,
                     Ticket.status == State.WAITING.value,
                     Ticket.queue_code.in_(list(queue_codes)),
-                    Ticket.sort_key < sort_key,
+                    or_(Ticket.sort_key < sort_key, and_(Ticket.sort_key == sort_key, Ticket.id < (ticket_id or 0)))
+                    if ticket_id is not None
+                    else Ticket.sort_key <= sort_key,
                 )
             )
             or 0
@@ -235,7 +293,7 @@ class Repository:
                     Ticket.target_window == window_number,
                 ),
             )
-            .order_by(Ticket.sort_key)
+            .order_by(Ticket.sort_key, Ticket.id)
             .limit(limit)
         ).all()
 
@@ -276,6 +334,22 @@ class Repository:
         )
 
     # --- audit --------------------------------------------------------------------------------
-    def audit(self, entry: AuditEntry) -> None:
-        """Append one audit row."""
-        self.session.add(entry)
+    def audit(self, **values: Any) -> None:
+        """Append one audit row (a plain INSERT: audit rows are never updated)."""
+        self.session.connection().execute(_INSERT_AUDIT, values)
+
+
+def _next_number_stmt(dialect_insert: Any) -> Any:
+    nc = NumberCounter.__table__
+    stmt = dialect_insert(nc).values(hall_id=bindparam("h"), queue_id=bindparam("q"), day=bindparam("d"), last_no=1)
+    return stmt.on_conflict_do_update(
+        index_elements=[nc.c.hall_id, nc.c.queue_id, nc.c.day], set_={"last_no": nc.c.last_no + 1}
+    ).returning(nc.c.last_no)
+
+
+# Statements built once: building them per call costs more than running them on SQLite.
+_NEXT_NUMBER = {"sqlite": _next_number_stmt(sqlite.insert), "postgresql": _next_number_stmt(postgresql.insert)}
+_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
+_INSERT_ITEM = insert(TicketItem.__table__)
+_INSERT_PERIOD = insert(Period.__table__)
+_INSERT_AUDIT = insert(AuditEntry.__table__)

@@ -46,7 +46,8 @@ ORDERED_KINDS = frozenset({"green", "joint", "dedicated"})
 class PooledPolicy:
     """综合柜员制: one pooled FIFO over what the window serves; special windows serve their own line first.
 
-    Tickets transferred to this window always come first.
+    Tickets transferred to this window compete by their sort key, which the transfer set to "first"
+    (before everyone waiting) or "last" (behind everyone waiting).
     """
 
     name = "pooled"
@@ -55,19 +56,14 @@ class PooledPolicy:
         self.settings = dict(settings or {})
 
     def choose(self, window: WindowView, candidates: Sequence[Candidate]) -> Candidate | None:
-        """Targeted first; then queue order for ordered windows, oldest queue entry otherwise."""
-        if not candidates:
-            return None
-        targeted = [c for c in candidates if c.targeted]
-        if targeted:
-            return min(targeted, key=lambda c: c.sort_key)
-        pool = [c for c in candidates if c.queue in window.queues]
+        """Oldest sort key first; ordered windows rank by queue order first (tickets sent to them rank first)."""
+        pool = [c for c in candidates if c.targeted or c.queue in window.queues]
         if not pool:
             return None
         if window.kind in ORDERED_KINDS:
             rank = {code: i for i, code in enumerate(window.queues)}
-            return min(pool, key=lambda c: (rank[c.queue], c.sort_key))
-        return min(pool, key=lambda c: c.sort_key)
+            return min(pool, key=lambda c: (0 if c.targeted else rank[c.queue], c.sort_key, c.ticket_id))
+        return min(pool, key=lambda c: (c.sort_key, c.ticket_id))
 
 
 POLICIES: dict[str, Callable[..., Policy]] = {"pooled": PooledPolicy}

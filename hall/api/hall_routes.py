@@ -15,9 +15,9 @@ blp = Blueprint("hall", __name__, url_prefix="/api/v1/hall", description="大厅
 
 
 @blp.route("/load", methods=["GET"])
+@require_roles(*STAFF_ROLES, "display")
 @blp.arguments(HallQuery, location="query")
 @blp.response(200, LoadOut)
-@require_roles(*STAFF_ROLES, "display")
 def load(args: dict[str, Any]) -> Any:
     """Waiting per queue, longest wait, every window's state and current ticket."""
     actor = current_actor()

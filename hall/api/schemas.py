@@ -267,3 +267,10 @@ class WindowDetailEnvelope(ma.Schema):
     """``{"window": …}`` with details."""
 
     window = ma.fields.Nested(WindowDetailOut)
+
+
+class ResumeOut(ma.Schema):
+    """``{"ticket": …}`` when a parked ticket resumed, ``{"window": …}`` when a paused window did."""
+
+    ticket = ma.fields.Nested(TicketOut)
+    window = ma.fields.Nested(WindowOut)

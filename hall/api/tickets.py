@@ -99,8 +99,8 @@ def cancel(args: dict[str, Any], ticket_id: int) -> Any:
 
 
 @blp.route("/tickets/<int:ticket_id>/return", methods=["POST"])
-@blp.response(200, TicketEnvelope)
 @require_roles(*STAFF_ROLES)
+@blp.response(200, TicketEnvelope)
 def late_return(ticket_id: int) -> Any:
     """A no-show citizen came back: back into the queue once (if the hall allows it)."""
     actor = current_actor()
@@ -108,8 +108,8 @@ def late_return(ticket_id: int) -> Any:
 
 
 @blp.route("/tickets/<int:ticket_id>/unpark", methods=["POST"])
-@blp.response(200, TicketEnvelope)
 @require_roles(*STAFF_ROLES)
+@blp.response(200, TicketEnvelope)
 def unpark(ticket_id: int) -> Any:
     """Missing materials arrived (mail/online): the parked ticket goes to the head of its queue."""
     actor = current_actor()

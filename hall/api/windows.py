@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from hall.api.schemas import (
     ParkIn,
     ResumeIn,
+    ResumeOut,
     TicketEnvelope,
     TransferIn,
     WindowDetailEnvelope,
@@ -28,8 +29,8 @@ def _ticket(view: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/<int:number>", methods=["GET"])
-@blp.response(200, WindowDetailEnvelope)
 @require_roles(*STAFF_ROLES)
+@blp.response(200, WindowDetailEnvelope)
 def window_detail(number: int) -> Any:
     """The window, its current ticket and the tickets it could call."""
     actor = current_actor()
@@ -40,9 +41,9 @@ def window_detail(number: int) -> Any:
 
 
 @blp.route("/<int:number>/call-next", methods=["POST"])
+@require_roles(*STAFF_ROLES)
 @blp.response(200, TicketEnvelope)
 @blp.alt_response(204, description="nothing waits for this window")
-@require_roles(*STAFF_ROLES)
 def call_next(number: int) -> Any:
     """Call the next ticket for this window (atomic: never the same ticket at two windows)."""
     actor = current_actor()
@@ -70,14 +71,14 @@ def _simple(action: str):  # noqa: ANN202 - tiny view factory
 
 for _action, _path in (("recall", "recall"), ("no_show", "no-show"), ("start", "start"), ("complete", "complete")):
     blp.route(f"/<int:number>/{_path}", methods=["POST"], endpoint=_action)(
-        blp.response(200, TicketEnvelope)(require_roles(*STAFF_ROLES)(_simple(_action)))
+        require_roles(*STAFF_ROLES)(blp.response(200, TicketEnvelope)(_simple(_action)))
     )
 
 
 @blp.route("/<int:number>/transfer", methods=["POST"])
+@require_roles(*STAFF_ROLES)
 @blp.arguments(TransferIn)
 @blp.response(200, TicketEnvelope)
-@require_roles(*STAFF_ROLES)
 def transfer(args: dict[str, Any], number: int) -> Any:
     """Transfer the ticket in service to another window or item, placed first or last."""
     actor = current_actor()
@@ -94,9 +95,9 @@ def transfer(args: dict[str, Any], number: int) -> Any:
 
 
 @blp.route("/<int:number>/park", methods=["POST"])
+@require_roles(*STAFF_ROLES)
 @blp.arguments(ParkIn)
 @blp.response(200, TicketEnvelope)
-@require_roles(*STAFF_ROLES)
 def park(args: dict[str, Any], number: int) -> Any:
     """容缺受理: park the ticket in service, recording the missing materials."""
     actor = current_actor()
@@ -106,16 +107,15 @@ def park(args: dict[str, Any], number: int) -> Any:
 
 
 @blp.route("/<int:number>/resume", methods=["POST"])
-@blp.arguments(ResumeIn, required=False)
-@blp.response(200, WindowEnvelope)
-@blp.alt_response(201, schema=TicketEnvelope, description="a parked ticket resumed at this window")
 @require_roles(*STAFF_ROLES)
+@blp.arguments(ResumeIn, required=False)
+@blp.response(200, ResumeOut)
 def resume(args: dict[str, Any], number: int) -> Any:
     """With ``{"ticket": id}``: resume that parked ticket here. Without: resume the paused window."""
     actor = current_actor()
     engine = services().engine
     if args and args.get("ticket"):
-        return _ticket(engine.resume(actor, hall_id_for(actor), number, args["ticket"])), 201
+        return _ticket(engine.resume(actor, hall_id_for(actor), number, args["ticket"]))
     return {"window": engine.window_action(actor, hall_id_for(actor), number, "resume")}
 
 
@@ -135,5 +135,5 @@ def _window_view(action: str):  # noqa: ANN202
 
 for _action in ("pause", "open", "close"):
     blp.route(f"/<int:number>/{_action}", methods=["POST"], endpoint=f"window_{_action}")(
-        blp.response(200, WindowEnvelope)(require_roles(*STAFF_ROLES)(_window_view(_action)))
+        require_roles(*STAFF_ROLES)(blp.response(200, WindowEnvelope)(_window_view(_action)))
     )

@@ -1,0 +1,89 @@
+"""Start the real hall server (python app.py) in a subprocess on a free loopback port, for benchmarks and e2e."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A running ``python app.py`` with its own instance directory; use as a context manager."""
+
+    def __init__(self, env: dict[str, str] | None = None, instance: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._tmp = None if instance else tempfile.TemporaryDirectory(prefix="hall-bench-")
+        self.instance = instance or Path(self._tmp.name)
+        self.env = {
+            **os.environ,
+            "HALL_INSTANCE": str(self.instance),
+            "PYTHONUNBUFFERED": "1",
+            "HALL_SECRET_KEY": "bench-secret",
+            **(env or {}),
+        }
+        self.env.setdefault("HALL_DATABASE_URL", f"sqlite:///{self.instance / 'hall.db'}")
+        self.proc: subprocess.Popen | None = None
+        self.log = self.instance / "server.log"
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 60) -> None:
+        """Launch and wait until the API answers."""
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/api/v1/items", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in time")
+
+    def stop(self) -> None:
+        """Terminate the server process."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process in MiB."""
+        assert self.proc is not None
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
