@@ -25,7 +25,8 @@ def free_port() -> int:
 class Server:
     """A running ``python app.py`` with its own instance directory; use as a context manager."""
 
-    def __init__(self, env: dict[str, str] | None = None, instance: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, instance: Path | None = None, *,
+                 gunicorn: bool = False, threads: int = 32) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = None if instance else tempfile.TemporaryDirectory(prefix="hall-bench-")
@@ -39,6 +40,8 @@ class Server:
         }
         self.env.setdefault("HALL_DATABASE_URL", f"sqlite:///{self.instance / 'hall.db'}")
         self.proc: subprocess.Popen | None = None
+        self.gunicorn = gunicorn
+        self.threads = threads
         self.log = self.instance / "server.log"
 
     def __enter__(self) -> Server:
@@ -50,8 +53,14 @@ class Server:
 
     def start(self, timeout: float = 60) -> None:
         """Launch and wait until the API answers."""
+        if self.gunicorn:
+            # The documented Linux production server: one gthread worker, many threads (Flask-SocketIO threading).
+            cmd = [str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "--threads", str(self.threads),
+                   "-b", f"127.0.0.1:{self.port}", "app:create_app()"]
+        else:
+            cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)]
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)],
+            cmd,
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("ab"),
@@ -81,9 +90,18 @@ class Server:
             self._tmp.cleanup()
 
     def rss_mb(self) -> float:
-        """Resident memory of the server process in MiB."""
+        """Resident memory of the server process and its children (gunicorn workers) in MiB."""
         assert self.proc is not None
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        total = 0.0
+        pids = [self.proc.pid]
+        while pids:
+            pid = pids.pop()
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pids += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return total

@@ -44,7 +44,7 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
     """Render (metric, value, target, verdict) rows."""
     head = ("metric", "value", "target", "ok")
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(4)]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     out = [line.format(*head), line.format(*("-" * w for w in widths))]
     out += [line.format(*map(str, r)) for r in rows]
     return "\n".join(out)

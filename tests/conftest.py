@@ -92,7 +92,7 @@ def kiosk(app):
     return c
 
 
-def login(app, username: str, password: str = "demo"):
+def login(app, username: str, password: str = "demo"):  # noqa: S107 - the demo password
     """A new test client logged in as ``username``."""
     c = app.test_client()
     r = c.post("/api/v1/auth/login", json={"username": username, "password": password})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from cachetools import TTLCache
 from flask import Flask, request
 from flask_login import LoginManager, UserMixin, current_user
 
@@ -52,14 +54,40 @@ def staff_actor(user: Any) -> Actor:
     )
 
 
+# Every API call authenticates; a short cache keeps that from costing a query each time. A disabled
+# account or a rotated device token stops working within these few seconds.
+_principals: TTLCache = TTLCache(maxsize=4096, ttl=10)
+_principals_lock = threading.Lock()
+
+
+def forget_principals() -> None:
+    """Drop cached principals (after a password reset, role change or token rotation)."""
+    with _principals_lock:
+        _principals.clear()
+
+
+def _cached(key: tuple, load: Callable[[], Principal | None]) -> Principal | None:
+    with _principals_lock:
+        if key in _principals:
+            return _principals[key]
+    principal = load()
+    with _principals_lock:
+        _principals[key] = principal
+    return principal
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> Principal | None:
     svc = services()
-    with svc.db.read() as session:
-        user = Repository(session).user(int(user_id))
-        if user is None or not user.active or (svc.production and user.is_demo):
-            return None
-        return Principal(staff_actor(user))
+
+    def load() -> Principal | None:
+        with svc.db.read() as session:
+            user = Repository(session).user(int(user_id))
+            if user is None or not user.active or (svc.production and user.is_demo):
+                return None
+            return Principal(staff_actor(user))
+
+    return _cached((id(svc), "user", user_id, svc.production), load)
 
 
 @login_manager.request_loader
@@ -68,16 +96,20 @@ def _load_device(req: Any) -> Principal | None:
     token = header[7:].strip() if header.lower().startswith("bearer ") else req.headers.get("X-Device-Token")
     if not token:
         return None
-    with services().db.read() as session:
-        device = Repository(session).device_by_token_hash(token_hash(token))
-        if device is None:
-            return None
-        return Principal(
-            Actor(
-                name=device.name, role=device.kind, hall_id=device.hall_id, id=None, window_number=device.window_number
-            ),
-            kind="device",
-        )
+    svc = services()
+    digest = token_hash(token)
+
+    def load() -> Principal | None:
+        with svc.db.read() as session:
+            device = Repository(session).device_by_token_hash(digest)
+            if device is None:
+                return None
+            actor = Actor(
+                name=device.name, role=device.kind, hall_id=device.hall_id, window_number=device.window_number
+            )
+            return Principal(actor, kind="device")
+
+    return _cached((id(svc), "device", digest), load)
 
 
 @login_manager.unauthorized_handler

@@ -73,7 +73,7 @@ def test_many_windows_racing_on_few_tickets(svc) -> None:
             svc.engine.issue(kiosk, svc.hall_id, [code])
         start = threading.Barrier(5)
 
-        def one(n: int) -> tuple[int, int | None]:
+        def one(n: int, start: threading.Barrier = start) -> tuple[int, int | None]:
             start.wait()
             t = svc.engine.call_next(manager, svc.hall_id, n)
             return n, (t["id"] if t else None)
