@@ -18,8 +18,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 # Browser assets come from the npm registry (pinned in package-lock.json) and are served locally.
 $(VENDOR)/.stamp: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)
+	mkdir -p $(VENDOR)/noto-sans-sc/files
 	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/chart.js/dist/chart.umd.js $(VENDOR)/
+	cp node_modules/@fontsource/noto-sans-sc/400.css node_modules/@fontsource/noto-sans-sc/700.css \
+	   $(VENDOR)/noto-sans-sc/
+	cp node_modules/@fontsource/noto-sans-sc/files/*-400-normal.woff2 \
+	   node_modules/@fontsource/noto-sans-sc/files/*-700-normal.woff2 $(VENDOR)/noto-sans-sc/files/
 	touch $@
 
 assets: $(VENDOR)/.stamp

@@ -26,7 +26,6 @@ from hall.web.context import HallApp
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hall")
-socketio = SocketIO()
 babel = Babel()
 
 LANGUAGES = ("zh_CN", "en")
@@ -107,6 +106,35 @@ def init_services(app: Flask) -> HallApp:
     return svc
 
 
+def init_realtime(app: Flask, svc: HallApp) -> None:
+    """Flask-SocketIO in threading mode (optionally over a Redis message queue) and the broadcaster."""
+    from hall.realtime import init_realtime as start_realtime
+
+    # One SocketIO per app: tests build many apps in one process.
+    socketio = SocketIO(
+        app,
+        async_mode="threading",
+        message_queue=app.config["MESSAGE_QUEUE"],
+        cors_allowed_origins=app.config.get("CORS_ORIGINS", []),
+    )
+    app.extensions["hall.socketio"] = socketio
+    app.extensions["hall.broadcaster"] = start_realtime(socketio, svc)
+
+
+def init_pages(app: Flask) -> None:
+    """Browser pages: counter console, hall and counter displays (and the kiosk, when present)."""
+    import importlib
+
+    for module in ("hall.web.pages", "display.web", "kiosk.web"):
+        try:
+            blueprint = importlib.import_module(module).bp
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.register_blueprint(blueprint)
+
+
 def init_cli(app: Flask) -> None:
     """``flask --app app db upgrade`` and ``flask --app app hall …`` commands."""
     from hall.web.cli import db_cli, hall_cli
@@ -117,9 +145,14 @@ def init_cli(app: Flask) -> None:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the hall app: config, services, auth, i18n, API, realtime, pages."""
-    app = Flask(__name__, instance_path=str(ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        static_folder=str(ROOT / "hall" / "web" / "static"),
+        template_folder=str(ROOT / "hall" / "web" / "templates"),
+    )
     init_config(app, test_config)
-    init_services(app)
+    svc = init_services(app)
 
     from hall import api
     from hall.web import security
@@ -127,7 +160,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
-    socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"], cors_allowed_origins=[])
+    init_realtime(app, svc)
+    init_pages(app)
     init_cli(app)
 
     @app.get("/")
@@ -159,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     print(demo_banner(app), flush=True)
     print(f"serving on http://{args.host}:{args.port}", flush=True)
+    socketio = app.extensions["hall.socketio"]
     socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, use_reloader=False)
 
 

@@ -25,9 +25,10 @@ class EventBus:
             self._handlers.append(handler)
 
     def unsubscribe(self, handler: Handler) -> None:
-        """Remove a handler."""
+        """Remove a handler (no error if it was not subscribed)."""
         with self._lock:
-            self._handlers.remove(handler)
+            if handler in self._handlers:
+                self._handlers.remove(handler)
 
     def publish(self, events: Iterable[DomainEvent]) -> None:
         """Deliver events in order to every handler."""

@@ -46,6 +46,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated and seeded database file, copied for each test (migrating per test is slow)."""
     path = tmp_path_factory.mktemp("template") / "hall.db"
     app = create_app(make_config(path))
+    app.extensions["hall.broadcaster"].stop()
     app.extensions["hall"].db.dispose()
     return path
 
@@ -69,6 +70,7 @@ def app(db_path: Path, clock: FakeClock):
     """The hall app on this test's database and clock."""
     application = create_app(make_config(db_path, clock, AUTO_MIGRATE=False))
     yield application
+    application.extensions["hall.broadcaster"].stop()
     application.extensions["hall"].db.dispose()
 
 

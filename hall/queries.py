@@ -1,0 +1,98 @@
+"""Read models for screens: what the hall display, counter displays and dashboards show (SQL, read-only)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hall.lifecycle import State
+from hall.models import Hall, Queue, Ticket, Window
+from hall.numbering import service_day
+
+
+def announcement(number: str, window: int) -> str:
+    """The call as displayed and spoken: 请A001号到3号窗口办理."""
+    return f"请{number}号到{window}号窗口办理"
+
+
+def window_name(session: Session, hall_id: int, number: int) -> str | None:
+    """A window's display name."""
+    return session.scalar(select(Window.name).where(Window.hall_id == hall_id, Window.number == number))
+
+
+def recent_calls(session: Session, hall_id: int, day: date, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest calls of the day, newest first."""
+    rows = session.execute(
+        select(Ticket.number, Ticket.window_number, Ticket.called_at, Window.name)
+        .join(Window, Window.id == Ticket.window_id)
+        .where(Ticket.hall_id == hall_id, Ticket.day == day, Ticket.called_at.is_not(None))
+        .order_by(Ticket.called_at.desc(), Ticket.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {"number": n, "window": w, "window_name": name, "text": announcement(n, w), "at": at.isoformat()}
+        for n, w, at, name in rows
+    ]
+
+
+def queue_counts(session: Session, hall_id: int) -> list[dict[str, Any]]:
+    """Every queue with its waiting count (zero included)."""
+    counts = dict(
+        session.execute(
+            select(Ticket.queue_code, func.count(Ticket.id))
+            .where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
+            .group_by(Ticket.queue_code)
+        ).all()
+    )
+    queues = session.scalars(select(Queue).where(Queue.hall_id == hall_id).order_by(Queue.id))
+    return [
+        {"code": q.code, "prefix": q.prefix, "name": q.name, "kind": q.kind, "waiting": int(counts.get(q.code, 0))}
+        for q in queues
+    ]
+
+
+def windows(session: Session, hall_id: int) -> list[dict[str, Any]]:
+    """Every window with its clerk (亮牌亮证) and the number it is serving or calling."""
+    rows = session.execute(
+        select(Window, Ticket.number, Ticket.status)
+        .outerjoin(Ticket, Ticket.id == Window.current_ticket_id)
+        .where(Window.hall_id == hall_id)
+        .order_by(Window.number)
+    ).all()
+    out = []
+    for w, number, status in rows:
+        clerk = w.clerk
+        out.append(
+            {
+                "number": w.number,
+                "name": w.name,
+                "kind": w.kind,
+                "state": w.state,
+                "clerk": {"name": clerk.display_name, "staff_no": clerk.staff_no} if clerk else None,
+                "current": {"number": number, "status": status} if number else None,
+            }
+        )
+    return out
+
+
+def display_snapshot(session: Session, hall_id: int, now: Any) -> dict[str, Any]:
+    """Everything a hall or counter display needs after (re)connecting."""
+    hall = session.get(Hall, hall_id)
+    if hall is None:
+        return {}
+    day = service_day(now, hall.timezone)
+    settings = hall.settings or {}
+    queues = queue_counts(session, hall_id)
+    return {
+        "hall": {"code": hall.code, "name": hall.name},
+        "at": now.isoformat(),
+        "recent_calls": recent_calls(session, hall_id, day),
+        "queues": queues,
+        "waiting": sum(q["waiting"] for q in queues),
+        "windows": windows(session, hall_id),
+        "notices": list(settings.get("notices", [])),
+        "roster": settings.get("roster_today"),
+    }

@@ -1,0 +1,203 @@
+"""Socket.IO: one namespace per audience, rooms per hall, and one broadcaster fed by committed domain events.
+
+/display  public and read-only: snapshot on every (re)connect, then ``called``, ``queues``, ``windows``.
+/counter  staff with a login session: ``hall_changed`` hints (the console refetches its window over REST).
+/manager  leader/manager/admin: ``load`` (the GET /api/v1/hall/load shape).
+
+Clients never change state over the socket: every change goes through the authenticated REST API, so the
+namespaces register no state-changing handlers at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from flask_socketio import Namespace, SocketIO, join_room
+
+from hall import events as ev
+from hall import queries
+from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
+from hall.numbering import digits_spoken
+from hall.repository import Repository
+from hall.web.context import HallApp
+
+log = logging.getLogger(__name__)
+
+
+def hall_room(hall_id: int) -> str:
+    """Room of everyone watching one hall."""
+    return f"hall:{hall_id}"
+
+
+def spoken_text(number: str, window: int) -> str:
+    """The announcement with the ticket digits read one by one (A001 → A零零一)."""
+    return queries.announcement(digits_spoken(number), window)
+
+
+class Broadcaster:
+    """Turns committed domain events into socket messages; coalesces counts so bursts cost one query."""
+
+    def __init__(self, socketio: SocketIO, svc: HallApp, interval: float = 0.2) -> None:
+        self.socketio = socketio
+        self.svc = svc
+        self.interval = interval
+        self._dirty: set[int] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._started = False
+        self._stopped = False
+
+    def start(self) -> None:
+        """Subscribe to the event bus and start the coalescing loop."""
+        self.svc.bus.subscribe(self.handle)
+        if not self._started:
+            self._started = True
+            self.socketio.start_background_task(self._loop)
+
+    def stop(self) -> None:
+        """Stop the loop and unsubscribe (tests build many apps in one process)."""
+        self._stopped = True
+        self.svc.bus.unsubscribe(self.handle)
+        self._wake.set()
+
+    def handle(self, event: ev.DomainEvent) -> None:
+        """Called by the bus after commit: announce calls at once, mark the hall for a count refresh."""
+        if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)) and event.window is not None:
+            self.socketio.emit("called", self.called_payload(event), to=hall_room(event.hall_id), namespace="/display")
+        with self._lock:
+            self._dirty.add(event.hall_id)
+        self._wake.set()
+
+    def called_payload(self, event: ev.TicketEvent) -> dict[str, Any]:
+        """What displays need to show and speak a call."""
+        window = event.window or 0
+        name = self._window_name(event.hall_id, window)
+        return {
+            "number": event.number,
+            "window": window,
+            "window_name": name,
+            "text": queries.announcement(event.number, window),
+            "spoken": spoken_text(event.number, window),
+            "recall": isinstance(event, ev.TicketRecalled),
+            "at": event.at.isoformat(),
+            "voice_url": f"/display/voice/{event.number}/{window}.wav",
+        }
+
+    def _window_name(self, hall_id: int, number: int) -> str:
+        try:
+            with self.svc.db.read() as session:
+                return queries.window_name(session, hall_id, number) or f"{number}号窗口"
+        except Exception:  # a call must still be announced if this lookup fails
+            log.exception("window name lookup failed")
+            return f"{number}号窗口"
+
+    def flush(self) -> None:
+        """Send refreshed counts and window states for every hall that changed."""
+        with self._lock:
+            halls, self._dirty = self._dirty, set()
+        for hall_id in halls:
+            try:
+                with self.svc.db.read() as session:
+                    queues = queries.queue_counts(session, hall_id)
+                    windows = queries.windows(session, hall_id)
+                room = hall_room(hall_id)
+                waiting = sum(q["waiting"] for q in queues)
+                self.socketio.emit("queues", {"queues": queues, "waiting": waiting}, to=room, namespace="/display")
+                self.socketio.emit("windows", {"windows": windows}, to=room, namespace="/display")
+                self.socketio.emit("hall_changed", {"waiting": waiting}, to=room, namespace="/counter")
+                self.socketio.emit("load", self.svc.engine.load(hall_id), to=room, namespace="/manager")
+            except Exception:
+                log.exception("refreshing screens of hall %s failed", hall_id)
+
+    def _loop(self) -> None:
+        while not self._stopped:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopped:
+                return
+            self.socketio.sleep(self.interval)  # let a burst of events collapse into one refresh
+            self.flush()
+
+
+def _hall_from_auth(svc: HallApp, auth: Any) -> int:
+    code = (auth or {}).get("hall") if isinstance(auth, dict) else None
+    code = code or request.args.get("hall")
+    if code and code != svc.hall_code:
+        with svc.db.read() as session:
+            hall = Repository(session).hall_by_code(str(code))
+        if hall is None:
+            raise ConnectionRefusedError("unknown hall")
+        return hall.id
+    return svc.hall_id
+
+
+class DisplayNamespace(Namespace):
+    """Public, read-only screens: hall display, counter displays, phone tracking pages."""
+
+    def __init__(self, namespace: str, svc: HallApp) -> None:
+        super().__init__(namespace)
+        self.svc = svc
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Join the hall's room and get a full snapshot (so a display that was offline is right at once)."""
+        hall_id = _hall_from_auth(self.svc, auth)
+        join_room(hall_room(hall_id))
+        with self.svc.db.read() as session:
+            snapshot = queries.display_snapshot(session, hall_id, self.svc.clock.now())
+        self.emit("snapshot", snapshot, to=request.sid)
+
+    def on_snapshot(self, *_: Any) -> None:
+        """A display may ask for a fresh snapshot (read-only)."""
+        hall_id = _hall_from_auth(self.svc, None)
+        with self.svc.db.read() as session:
+            snapshot = queries.display_snapshot(session, hall_id, self.svc.clock.now())
+        self.emit("snapshot", snapshot, to=request.sid)
+
+
+class CounterNamespace(Namespace):
+    """Window clerks' consoles (login session required)."""
+
+    def __init__(self, namespace: str, svc: HallApp) -> None:
+        super().__init__(namespace)
+        self.svc = svc
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Refuse anonymous connections; join the clerk's hall room."""
+        if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
+            raise ConnectionRefusedError("unauthenticated")
+        hall_id = current_user.hall_id or self.svc.hall_id
+        join_room(hall_room(hall_id))
+        self.emit(
+            "hello", {"user": current_user.actor.name, "window": current_user.actor.window_number}, to=request.sid
+        )
+
+
+class ManagerNamespace(Namespace):
+    """Duty leaders' and managers' dashboards."""
+
+    def __init__(self, namespace: str, svc: HallApp) -> None:
+        super().__init__(namespace)
+        self.svc = svc
+
+    def on_connect(self, auth: Any = None) -> None:
+        """Leaders, managers and admins only; they get the current load at once."""
+        if not current_user.is_authenticated or current_user.role not in SUPERVISOR_ROLES:
+            raise ConnectionRefusedError("forbidden")
+        hall_id = current_user.hall_id or _hall_from_auth(self.svc, auth)
+        join_room(hall_room(hall_id))
+        self.emit("load", self.svc.engine.load(hall_id), to=request.sid)
+
+
+def init_realtime(socketio: SocketIO, svc: HallApp, *, start: bool = True) -> Broadcaster:
+    """Register the namespaces and start the broadcaster for this app."""
+    socketio.on_namespace(DisplayNamespace("/display", svc))
+    socketio.on_namespace(CounterNamespace("/counter", svc))
+    socketio.on_namespace(ManagerNamespace("/manager", svc))
+    broadcaster = Broadcaster(socketio, svc)
+    if start:
+        broadcaster.start()
+    return broadcaster
