@@ -31,6 +31,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = None if instance else tempfile.TemporaryDirectory(prefix="hall-bench-")
         self.instance = instance or Path(self._tmp.name)
+        self.instance.mkdir(parents=True, exist_ok=True)
         self.env = {
             **os.environ,
             "HALL_INSTANCE": str(self.instance),
@@ -59,13 +60,8 @@ class Server:
                    "-b", f"127.0.0.1:{self.port}", "app:create_app()"]
         else:
             cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
+        self._log_fh = self.log.open("ab")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log_fh, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -86,6 +82,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if getattr(self, "_log_fh", None) is not None:
+            self._log_fh.close()
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import Namespace, SocketIO, join_room
+from flask_socketio import Namespace, SocketIO, emit, join_room
 
 from hall import events as ev
 from hall import queries
@@ -148,14 +148,14 @@ class DisplayNamespace(Namespace):
         join_room(hall_room(hall_id))
         with self.svc.db.read() as session:
             snapshot = queries.display_snapshot(session, hall_id, self.svc.clock.now())
-        self.emit("snapshot", snapshot, to=request.sid)
+        emit("snapshot", snapshot)
 
     def on_snapshot(self, *_: Any) -> None:
         """A display may ask for a fresh snapshot (read-only)."""
         hall_id = _hall_from_auth(self.svc, None)
         with self.svc.db.read() as session:
             snapshot = queries.display_snapshot(session, hall_id, self.svc.clock.now())
-        self.emit("snapshot", snapshot, to=request.sid)
+        emit("snapshot", snapshot)
 
 
 class CounterNamespace(Namespace):
@@ -171,9 +171,7 @@ class CounterNamespace(Namespace):
             raise ConnectionRefusedError("unauthenticated")
         hall_id = current_user.hall_id or self.svc.hall_id
         join_room(hall_room(hall_id))
-        self.emit(
-            "hello", {"user": current_user.actor.name, "window": current_user.actor.window_number}, to=request.sid
-        )
+        emit("hello", {"user": current_user.actor.name, "window": current_user.actor.window_number})
 
 
 class ManagerNamespace(Namespace):
@@ -189,7 +187,7 @@ class ManagerNamespace(Namespace):
             raise ConnectionRefusedError("forbidden")
         hall_id = current_user.hall_id or _hall_from_auth(self.svc, auth)
         join_room(hall_room(hall_id))
-        self.emit("load", self.svc.engine.load(hall_id), to=request.sid)
+        emit("load", self.svc.engine.load(hall_id))
 
 
 def init_realtime(socketio: SocketIO, svc: HallApp, *, start: bool = True) -> Broadcaster:

@@ -1,0 +1,110 @@
+"""Socket.IO namespaces with Flask-SocketIO's test client: snapshots, calls, refusals, no state change by socket."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import login
+from tests.factories import act, issue, item_code
+
+
+def sio(app):
+    return app.extensions["hall.socketio"]
+
+
+_stash: dict[int, list[dict]] = {}
+
+
+def received(client, name: str, namespace: str, timeout: float = 3.0) -> list[dict]:
+    """Take the events named ``name`` received so far (waiting up to ``timeout`` for the first); others stay."""
+    box = _stash.setdefault(id(client), [])
+    deadline = time.monotonic() + timeout
+    while True:
+        box += client.get_received(namespace)
+        out = [e["args"][0] for e in box if e["name"] == name]
+        if out or time.monotonic() > deadline:
+            box[:] = [e for e in box if e["name"] != name]
+            return out
+        time.sleep(0.02)
+
+
+def test_display_gets_a_snapshot_on_connect(app, kiosk, staff) -> None:
+    issue(kiosk)
+    act(staff("clerk2"), 2, "call-next")
+    display = sio(app).test_client(app, namespace="/display")
+    assert display.is_connected("/display")
+    (snap,) = received(display, "snapshot", "/display")
+    assert snap["hall"]["code"] == "demo"
+    assert snap["recent_calls"][0]["number"] == "A001" and snap["recent_calls"][0]["window"] == 2
+    assert snap["recent_calls"][0]["text"] == "请A001号到2号窗口办理"
+    windows = {w["number"]: w for w in snap["windows"]}
+    assert windows[2]["current"] == {"number": "A001", "status": "called"}
+    assert windows[2]["clerk"]["staff_no"] and windows[6]["state"] == "closed"
+    assert snap["notices"], "policy notices from the hall config"
+    display.disconnect("/display")
+
+
+def test_a_call_reaches_displays_with_the_announcement(app, kiosk, staff) -> None:
+    code = item_code(kiosk)
+    issue(kiosk, [code]), issue(kiosk, [code])
+    display = sio(app).test_client(app, namespace="/display")
+    display.get_received("/display")
+    clerk = staff("clerk3")
+    act(clerk, 3, "call-next")
+    (call,) = received(display, "called", "/display")
+    assert call["number"] == "A001" and call["window"] == 3 and call["text"] == "请A001号到3号窗口办理"
+    assert call["spoken"] == "请A零零一号到3号窗口办理" and call["recall"] is False
+    assert call["voice_url"] == "/display/voice/A001/3.wav"
+    act(clerk, 3, "recall")
+    (again,) = received(display, "called", "/display")
+    assert again["recall"] is True
+    queues = received(display, "queues", "/display")
+    assert queues and {q["code"]: q["waiting"] for q in queues[-1]["queues"]}["A"] == 1
+    windows = received(display, "windows", "/display")
+    assert windows and any(w["number"] == 3 and w["current"]["number"] == "A001" for w in windows[-1]["windows"])
+
+
+def test_counter_namespace_refuses_anonymous_and_accepts_staff(app) -> None:
+    anon = sio(app).test_client(app, namespace="/counter")
+    assert not anon.is_connected("/counter")
+    clerk = login(app, "clerk1")
+    console = sio(app).test_client(app, namespace="/counter", flask_test_client=clerk)
+    assert console.is_connected("/counter")
+    (hello,) = received(console, "hello", "/counter")
+    assert hello == {"user": "clerk1", "window": 1}
+
+
+def test_manager_namespace_is_for_supervisors(app, kiosk) -> None:
+    clerk = sio(app).test_client(app, namespace="/manager", flask_test_client=login(app, "clerk1"))
+    assert not clerk.is_connected("/manager")
+    manager = sio(app).test_client(app, namespace="/manager", flask_test_client=login(app, "manager"))
+    assert manager.is_connected("/manager")
+    (load,) = received(manager, "load", "/manager")
+    assert load["hall"]["code"] == "demo" and len(load["windows"]) == 8
+    issue(kiosk)
+    updates = received(manager, "load", "/manager")
+    assert updates and updates[-1]["waiting"] == 1
+
+
+@pytest.mark.parametrize("event", ["call_next", "called", "complete", "snapshot"])
+def test_display_clients_cannot_change_state(app, kiosk, svc, event) -> None:
+    issue(kiosk)
+    display = sio(app).test_client(app, namespace="/display")
+    display.emit(event, {"window": 1}, namespace="/display")
+    load = svc.engine.load(svc.hall_id)
+    assert load["waiting"] == 1 and all(w["current"] is None for w in load["windows"])
+
+
+def test_events_reach_sockets_only_after_commit(app, kiosk, svc) -> None:
+    """A refused call (window paused) emits nothing; the bus only sees committed work."""
+    seen = []
+    svc.bus.subscribe(seen.append)
+    issue(kiosk)
+    manager = login(app, "manager")
+    act(manager, 4, "pause")
+    seen.clear()
+    r = manager.post("/api/v1/windows/4/call-next")
+    assert r.status_code == 409
+    assert seen == []
