@@ -1,0 +1,58 @@
+"""Many /display Socket.IO clients in one asyncio process; records when each ``called`` event arrives.
+
+Run by bench/realtime.py: prints READY once every client has its snapshot, records until it reads a line on
+stdin, then prints one JSON line: {"clients": N, "deliveries": [[client, number, unix_time], …]}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+import socketio
+
+
+async def main(url: str, n: int) -> None:
+    """Connect ``n`` clients, wait for snapshots, record calls until stdin speaks."""
+    deliveries: list[tuple[int, str, float]] = []
+    ready = asyncio.Event()
+    snapshots = 0
+    clients = []
+
+    def make(i: int) -> socketio.AsyncClient:
+        client = socketio.AsyncClient(reconnection=False)
+
+        @client.on("called", namespace="/display")
+        async def called(data: dict) -> None:
+            deliveries.append((i, data["number"], time.time()))
+
+        @client.on("snapshot", namespace="/display")
+        async def snapshot(_: dict) -> None:
+            nonlocal snapshots
+            snapshots += 1
+            if snapshots >= n:
+                ready.set()
+
+        return client
+
+    for i in range(n):
+        c = make(i)
+        await c.connect(url, namespaces=["/display"], transports=["websocket"], wait_timeout=30)
+        clients.append(c)
+    await asyncio.wait_for(ready.wait(), 60)
+    print("READY", flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.readline)
+    print(json.dumps({"clients": n, "deliveries": deliveries}), flush=True)
+    await asyncio.gather(*(c.disconnect() for c in clients))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--n", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(main(args.url, args.n))

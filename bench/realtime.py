@@ -1,0 +1,95 @@
+"""Realtime benchmark: call-next over HTTP → ``called`` at every one of N /display clients (separate process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+import requests
+
+from bench.server import ROOT, Server
+from bench.stats import percentile, table, write
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
+CALLS = 40
+
+
+def _measure(n: int) -> dict:
+    with Server() as server:
+        clients = subprocess.Popen(
+            [sys.executable, "-m", "bench.display_clients", "--url", server.url, "--n", str(n)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        assert clients.stdout is not None and clients.stdin is not None
+        line = clients.stdout.readline()
+        if line.strip() != "READY":
+            raise RuntimeError(f"display clients failed: {line!r}")
+        for _ in range(CALLS):
+            requests.post(f"{server.url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK,
+                          timeout=10).raise_for_status()
+        clerk = requests.Session()
+        clerk.post(f"{server.url}/api/v1/auth/login", json={"username": "clerk1", "password": "demo"},
+                   timeout=10).raise_for_status()
+        sent: dict[str, float] = {}
+        http_ms: list[float] = []
+        for _ in range(CALLS):
+            t0 = time.time()
+            r = clerk.post(f"{server.url}/api/v1/windows/1/call-next", timeout=10)
+            http_ms.append((time.time() - t0) * 1000)
+            r.raise_for_status()
+            sent[r.json()["ticket"]["number"]] = t0
+            clerk.post(f"{server.url}/api/v1/windows/1/start", timeout=10).raise_for_status()
+            clerk.post(f"{server.url}/api/v1/windows/1/complete", timeout=10).raise_for_status()
+            time.sleep(0.25)  # calls at a hall come seconds apart; leave the coalesced refresh its time
+        time.sleep(1.0)
+        rss = server.rss_mb()
+        out, _ = clients.communicate("stop\n", timeout=120)
+    data = json.loads(out.strip().splitlines()[-1])
+    latencies: list[float] = []
+    per_client: dict[int, list[float]] = defaultdict(list)
+    for client, number, at in data["deliveries"]:
+        if number in sent:
+            ms = (at - sent[number]) * 1000
+            latencies.append(ms)
+            per_client[client].append(ms)
+    expected = n * CALLS
+    worst = max(per_client.items(), key=lambda kv: max(kv[1])) if per_client else (None, [float("nan")])
+    return {
+        "clients": n,
+        "calls": CALLS,
+        "deliveries": len(latencies),
+        "missed": expected - len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2) if latencies else None,
+        "worst_client": {"client": worst[0], "max_ms": round(max(worst[1]), 2),
+                         "p50_ms": round(percentile(worst[1], 50), 2)},
+        "call_next_http_p50_ms": round(percentile(http_ms, 50), 2),
+        "server_rss_mb": round(rss, 1),
+    }
+
+
+def run() -> dict:
+    """Run with 50 and 200 display clients; write bench/results/realtime.json."""
+    result = {"n50": _measure(50), "n200": _measure(200)}
+    rows = []
+    for key in ("n50", "n200"):
+        r = result[key]
+        rows += [
+            (f"{r['clients']} displays: call→display p50 / p99 ms", f"{r['p50_ms']} / {r['p99_ms']}",
+             "p99 <= 50" if key == "n200" else "", ("yes" if r["p99_ms"] <= 50 else "NO") if key == "n200" else ""),
+            (f"{r['clients']} displays: worst client max / p50 ms",
+             f"{r['worst_client']['max_ms']} / {r['worst_client']['p50_ms']}", "", ""),
+            (f"{r['clients']} displays: deliveries missed", f"{r['missed']}", "0", "yes" if r["missed"] == 0 else "NO"),
+            (f"{r['clients']} displays: server RSS MiB", f"{r['server_rss_mb']}", "", ""),
+        ]
+    result["table"] = table(rows)
+    write("realtime", {k: v for k, v in result.items() if k != "table"})
+    return result
+
+
+if __name__ == "__main__":
+    print(run()["table"])
