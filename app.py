@@ -55,6 +55,9 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        # Demos and benchmarks outside office hours: accept walk-in tickets at any time.
+        OPEN_ALL_HOURS=os.environ.get("HALL_OPEN_ALL_HOURS") == "1",
     )
     if test_config:
         app.config.update(test_config)
@@ -88,7 +91,7 @@ def init_services(app: Flask) -> HallApp:
     hall_id, created = hall_config.seed(db, data, passwords)
     clock = app.config["CLOCK"] or SystemClock()
     bus = EventBus()
-    engine = Engine(db, clock, bus, pepper=app.config["SECRET_KEY"])
+    engine = Engine(db, clock, bus, pepper=app.config["SECRET_KEY"], enforce_hours=not app.config["OPEN_ALL_HOURS"])
     svc = HallApp(
         db=db,
         engine=engine,

@@ -25,8 +25,14 @@ def free_port() -> int:
 class Server:
     """A running ``python app.py`` with its own instance directory; use as a context manager."""
 
-    def __init__(self, env: dict[str, str] | None = None, instance: Path | None = None, *,
-                 gunicorn: bool = False, threads: int = 32) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        instance: Path | None = None,
+        *,
+        gunicorn: bool = False,
+        threads: int = 32,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._tmp = None if instance else tempfile.TemporaryDirectory(prefix="hall-bench-")
@@ -37,6 +43,7 @@ class Server:
             "HALL_INSTANCE": str(self.instance),
             "PYTHONUNBUFFERED": "1",
             "HALL_SECRET_KEY": "bench-secret",
+            "HALL_OPEN_ALL_HOURS": "1",  # benchmarks and e2e tests run at any hour
             **(env or {}),
         }
         self.env.setdefault("HALL_DATABASE_URL", f"sqlite:///{self.instance / 'hall.db'}")
@@ -56,8 +63,16 @@ class Server:
         """Launch and wait until the API answers."""
         if self.gunicorn:
             # The documented Linux production server: one gthread worker, many threads (Flask-SocketIO threading).
-            cmd = [str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "--threads", str(self.threads),
-                   "-b", f"127.0.0.1:{self.port}", "app:create_app()"]
+            cmd = [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-w",
+                "1",
+                "--threads",
+                str(self.threads),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "app:create_app()",
+            ]
         else:
             cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)]
         self._log_fh = self.log.open("ab")

@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from cachetools import TTLCache
 
-from hall import eta, idcard, lifecycle, numbering
+from hall import eta, idcard, lifecycle, numbering, schedule
 from hall.bus import EventBus
 from hall.catalog import HallRef, ItemRef, QueueRef
 from hall.clock import Clock, SystemClock
@@ -131,11 +132,20 @@ def merged_settings(hall_settings: dict[str, Any] | None) -> dict[str, Any]:
 class Engine:
     """Runs the hall's ticket and window moves against the database."""
 
-    def __init__(self, db: Database, clock: Clock | None = None, bus: EventBus | None = None, pepper: str = "") -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        bus: EventBus | None = None,
+        pepper: str = "",
+        *,
+        enforce_hours: bool = True,
+    ) -> None:
         self.db = db
         self.clock = clock or SystemClock()
         self.bus = bus or EventBus()
         self._pepper = pepper.encode()
+        self.enforce_hours = enforce_hours
         self._refs: TTLCache = TTLCache(maxsize=1024, ttl=5)
         self._refs_lock = threading.Lock()
 
@@ -332,6 +342,8 @@ class Engine:
         settings = merged_settings(ref.settings)
         now = self.clock.now()
         day = numbering.service_day(now, ref.timezone)
+        if self.enforce_hours and channel != "appointment":
+            self._check_open(ref, now)
         missing = [c for c in codes if c not in ref.items]
         if missing:
             raise Invalid(f"事项不存在或已停办: {', '.join(missing)}", code="unknown_item", details={"items": missing})
@@ -428,6 +440,20 @@ class Engine:
             "id_masked": id_masked,
             "track_token": token,
         }
+
+    def _check_open(self, ref: HallRef, now: datetime) -> None:
+        """Refuse walk-in tickets outside opening hours, saying when the hall opens next."""
+        hours = schedule.parse_hours(ref.settings.get("hours"), ref.timezone)
+        if schedule.is_open(now, hours):
+            return
+        nxt = schedule.next_opening(now, hours)
+        when = f"，下次开放时间 {nxt:%m月%d日 %H:%M}" if nxt else ""
+        today = schedule.describe(now.astimezone(ZoneInfo(ref.timezone)).date(), hours)
+        raise Conflict(
+            f"大厅当前不在办公时间（今日 {today}）{when}",
+            code="hall_closed",
+            details={"next_opening": nxt.isoformat() if nxt else None},
+        )
 
     @staticmethod
     def _queue_for(ref: HallRef, item_queue: str, priority: str | None, joint: bool) -> QueueRef:

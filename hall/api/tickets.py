@@ -67,7 +67,7 @@ def _authorised_view(ticket_id: int, token: str | None) -> dict[str, Any]:
     return view
 
 
-@blp.route("/tickets/<int:ticket_id>", methods=["GET"])
+@blp.route("/tickets/<int(max=2147483647):ticket_id>", methods=["GET"])
 @blp.arguments(TokenQuery, location="query")
 @blp.response(200, TicketEnvelope)
 def get_ticket(args: dict[str, Any], ticket_id: int) -> Any:
@@ -75,7 +75,7 @@ def get_ticket(args: dict[str, Any], ticket_id: int) -> Any:
     return {"ticket": public_ticket(_authorised_view(ticket_id, args.get("token")))}
 
 
-@blp.route("/tickets/<int:ticket_id>/cancel", methods=["POST"])
+@blp.route("/tickets/<int(max=2147483647):ticket_id>/cancel", methods=["POST"])
 @blp.arguments(TokenIn)
 @blp.response(200, TicketEnvelope)
 def cancel(args: dict[str, Any], ticket_id: int) -> Any:
@@ -98,7 +98,7 @@ def cancel(args: dict[str, Any], ticket_id: int) -> Any:
     return {"ticket": public_ticket(engine.cancel(actor, hall_id, ticket_id))}
 
 
-@blp.route("/tickets/<int:ticket_id>/return", methods=["POST"])
+@blp.route("/tickets/<int(max=2147483647):ticket_id>/return", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.response(200, TicketEnvelope)
 def late_return(ticket_id: int) -> Any:
@@ -107,7 +107,7 @@ def late_return(ticket_id: int) -> Any:
     return {"ticket": public_ticket(services().engine.return_late(actor, hall_id_for(actor), ticket_id))}
 
 
-@blp.route("/tickets/<int:ticket_id>/unpark", methods=["POST"])
+@blp.route("/tickets/<int(max=2147483647):ticket_id>/unpark", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.response(200, TicketEnvelope)
 def unpark(ticket_id: int) -> Any:

@@ -28,7 +28,7 @@ def _ticket(view: dict[str, Any]) -> dict[str, Any]:
     return {"ticket": public_ticket(view)}
 
 
-@blp.route("/<int:number>", methods=["GET"])
+@blp.route("/<int(max=9999):number>", methods=["GET"])
 @require_roles(*STAFF_ROLES)
 @blp.response(200, WindowDetailEnvelope)
 def window_detail(number: int) -> Any:
@@ -40,7 +40,7 @@ def window_detail(number: int) -> Any:
     return {"window": view}
 
 
-@blp.route("/<int:number>/call-next", methods=["POST"])
+@blp.route("/<int(max=9999):number>/call-next", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.response(200, TicketEnvelope)
 @blp.alt_response(204, description="nothing waits for this window")
@@ -70,12 +70,12 @@ def _simple(action: str):  # noqa: ANN202 - tiny view factory
 
 
 for _action, _path in (("recall", "recall"), ("no_show", "no-show"), ("start", "start"), ("complete", "complete")):
-    blp.route(f"/<int:number>/{_path}", methods=["POST"], endpoint=_action)(
+    blp.route(f"/<int(max=9999):number>/{_path}", methods=["POST"], endpoint=_action)(
         require_roles(*STAFF_ROLES)(blp.response(200, TicketEnvelope)(_simple(_action)))
     )
 
 
-@blp.route("/<int:number>/transfer", methods=["POST"])
+@blp.route("/<int(max=9999):number>/transfer", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(TransferIn)
 @blp.response(200, TicketEnvelope)
@@ -94,7 +94,7 @@ def transfer(args: dict[str, Any], number: int) -> Any:
     )
 
 
-@blp.route("/<int:number>/park", methods=["POST"])
+@blp.route("/<int(max=9999):number>/park", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(ParkIn)
 @blp.response(200, TicketEnvelope)
@@ -106,7 +106,7 @@ def park(args: dict[str, Any], number: int) -> Any:
     )
 
 
-@blp.route("/<int:number>/resume", methods=["POST"])
+@blp.route("/<int(max=9999):number>/resume", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(ResumeIn, required=False)
 @blp.response(200, ResumeOut)
@@ -134,6 +134,6 @@ def _window_view(action: str):  # noqa: ANN202
 
 
 for _action in ("pause", "open", "close"):
-    blp.route(f"/<int:number>/{_action}", methods=["POST"], endpoint=f"window_{_action}")(
+    blp.route(f"/<int(max=9999):number>/{_action}", methods=["POST"], endpoint=f"window_{_action}")(
         require_roles(*STAFF_ROLES)(blp.response(200, WindowEnvelope)(_window_view(_action)))
     )

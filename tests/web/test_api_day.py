@@ -253,3 +253,17 @@ def test_daily_reset_ends_open_tickets_without_deleting_them(kiosk, staff, svc) 
     with svc.db.read() as s:
         statuses = s.scalars(select(Ticket.status)).all()
     assert statuses == ["ended_by_reset"] * 3
+
+
+def test_walk_in_tickets_are_refused_outside_opening_hours(kiosk, clock) -> None:
+    from datetime import UTC, datetime
+
+    from tests.factories import error_code
+
+    clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))  # Monday 18:00 in Shanghai, after closing
+    r = kiosk.post("/api/v1/tickets", json={"items": [item_code(kiosk)]})
+    assert r.status_code == 409 and error_code(r) == "hall_closed"
+    assert "08:30" in r.get_json()["error"]["message"]
+    assert r.get_json()["error"]["details"]["next_opening"] == "2026-11-24T08:30:00+08:00"
+    clock.set(datetime(2026, 11, 24, 0, 30, tzinfo=UTC))  # Tuesday 08:30
+    assert issue(kiosk)["number"] == "A001"
