@@ -102,13 +102,21 @@ def run() -> dict:
             (f"[{label}] tickets/s, 8 clients", f"{c8['tickets_per_s']}", ">= 500", _ok(c8["tickets_per_s"] >= 500)),
             (f"[{label}] p50 / p99 ms, 8 clients", f"{c8['p50_ms']} / {c8['p99_ms']}", "", ""),
             (f"[{label}] tickets/s, 50 clients", f"{c50['tickets_per_s']}", "", ""),
-            (f"[{label}] p50 / p99 ms, 50 clients", f"{c50['p50_ms']} / {c50['p99_ms']}", "p99 <= 100",
-             _ok(c50["p99_ms"] <= 100)),
+            (
+                f"[{label}] p50 / p99 ms, 50 clients",
+                f"{c50['p50_ms']} / {c50['p99_ms']}",
+                "p99 <= 100",
+                _ok(c50["p99_ms"] <= 100),
+            ),
             (f"[{label}] call-next p50 / p99 ms", f"{calls['p50_ms']} / {calls['p99_ms']}", "", ""),
             (f"[{label}] errors", f"{c8['errors'] + c50['errors']}", "0", _ok(c8["errors"] + c50["errors"] == 0)),
             (f"[{label}] duplicate numbers", f"{r['duplicate_numbers']}", "0", _ok(r["duplicate_numbers"] == 0)),
-            (f"[{label}] tickets called twice", f"{r['tickets_called_twice']}", "0",
-             _ok(r["tickets_called_twice"] == 0)),
+            (
+                f"[{label}] tickets called twice",
+                f"{r['tickets_called_twice']}",
+                "0",
+                _ok(r["tickets_called_twice"] == 0),
+            ),
             (f"[{label}] server RSS MiB", f"{r['server_rss_mb']}", "", ""),
         ]
     result["table"] = table(rows)

@@ -21,18 +21,23 @@ def _measure(n: int) -> dict:
     with Server() as server:
         clients = subprocess.Popen(
             [sys.executable, "-m", "bench.display_clients", "--url", server.url, "--n", str(n)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert clients.stdout is not None and clients.stdin is not None
         line = clients.stdout.readline()
         if line.strip() != "READY":
             raise RuntimeError(f"display clients failed: {line!r}")
         for _ in range(CALLS):
-            requests.post(f"{server.url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK,
-                          timeout=10).raise_for_status()
+            requests.post(
+                f"{server.url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK, timeout=10
+            ).raise_for_status()
         clerk = requests.Session()
-        clerk.post(f"{server.url}/api/v1/auth/login", json={"username": "clerk1", "password": "demo"},
-                   timeout=10).raise_for_status()
+        clerk.post(
+            f"{server.url}/api/v1/auth/login", json={"username": "clerk1", "password": "demo"}, timeout=10
+        ).raise_for_status()
         sent: dict[str, float] = {}
         http_ms: list[float] = []
         for _ in range(CALLS):
@@ -65,8 +70,11 @@ def _measure(n: int) -> dict:
         "p50_ms": round(percentile(latencies, 50), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2) if latencies else None,
-        "worst_client": {"client": worst[0], "max_ms": round(max(worst[1]), 2),
-                         "p50_ms": round(percentile(worst[1], 50), 2)},
+        "worst_client": {
+            "client": worst[0],
+            "max_ms": round(max(worst[1]), 2),
+            "p50_ms": round(percentile(worst[1], 50), 2),
+        },
         "call_next_http_p50_ms": round(percentile(http_ms, 50), 2),
         "server_rss_mb": round(rss, 1),
     }
@@ -79,10 +87,18 @@ def run() -> dict:
     for key in ("n50", "n200"):
         r = result[key]
         rows += [
-            (f"{r['clients']} displays: call→display p50 / p99 ms", f"{r['p50_ms']} / {r['p99_ms']}",
-             "p99 <= 50" if key == "n200" else "", ("yes" if r["p99_ms"] <= 50 else "NO") if key == "n200" else ""),
-            (f"{r['clients']} displays: worst client max / p50 ms",
-             f"{r['worst_client']['max_ms']} / {r['worst_client']['p50_ms']}", "", ""),
+            (
+                f"{r['clients']} displays: call→display p50 / p99 ms",
+                f"{r['p50_ms']} / {r['p99_ms']}",
+                "p99 <= 50" if key == "n200" else "",
+                ("yes" if r["p99_ms"] <= 50 else "NO") if key == "n200" else "",
+            ),
+            (
+                f"{r['clients']} displays: worst client max / p50 ms",
+                f"{r['worst_client']['max_ms']} / {r['worst_client']['p50_ms']}",
+                "",
+                "",
+            ),
             (f"{r['clients']} displays: deliveries missed", f"{r['missed']}", "0", "yes" if r["missed"] == 0 else "NO"),
             (f"{r['clients']} displays: server RSS MiB", f"{r['server_rss_mb']}", "", ""),
         ]
