@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from hall.queueing import erlang_c, mmc_mean_wait, servers_needed
-from hall.tidal import Decision, Load, TidalRule, TidalState, decide, predicted_wait
+from hall.tidal import Load, TidalRule, TidalState, decide, predicted_wait
 
 T0 = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 
@@ -39,7 +39,7 @@ def load(per_hour: float, windows: int = 5, head: float = 0.0, at: time = time(1
 def test_opens_in_scheduled_peak_and_on_load() -> None:
     rule, state = TidalRule(), TidalState()
     d = decide(rule, state, load(10, at=time(9, 15)), T0)
-    assert d == Decision(open=True, changed=True, reason="scheduled peak", predicted_wait_minutes=d.predicted_wait_minutes)
+    assert (d.open, d.changed, d.reason) == (True, True, "scheduled peak")
     quiet = TidalState()
     assert decide(rule, quiet, load(10), T0).open is False
     busy = decide(rule, quiet, load(48), T0)  # ρ = 0.96 with 5 windows
