@@ -58,6 +58,7 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         MAX_CONTENT_LENGTH=1024 * 1024,
         # Demos and benchmarks outside office hours: accept walk-in tickets at any time.
         OPEN_ALL_HOURS=os.environ.get("HALL_OPEN_ALL_HOURS") == "1",
+        RATELIMIT_ENABLED=os.environ.get("HALL_RATELIMIT", "1") != "0",
     )
     if test_config:
         app.config.update(test_config)
@@ -158,9 +159,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     svc = init_services(app)
 
     from hall import api
-    from hall.web import security
+    from hall.web import limits, security
 
     security.init_app(app)
+    limits.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
     init_realtime(app, svc)

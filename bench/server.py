@@ -44,6 +44,7 @@ class Server:
             "PYTHONUNBUFFERED": "1",
             "HALL_SECRET_KEY": "bench-secret",
             "HALL_OPEN_ALL_HOURS": "1",  # benchmarks and e2e tests run at any hour
+            "HALL_RATELIMIT": "0",  # load generators issue far more than a kiosk could
             **(env or {}),
         }
         self.env.setdefault("HALL_DATABASE_URL", f"sqlite:///{self.instance / 'hall.db'}")

@@ -12,6 +12,7 @@ from hall.errors import Forbidden, Unauthorized
 from hall.models import AuditEntry
 from hall.repository import Repository
 from hall.web.context import services
+from hall.web.limits import limiter, login_key, login_limit
 from hall.web.security import Principal, current_actor, staff_actor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与注销")
@@ -31,6 +32,7 @@ def _user_out(user: Any, hall_code: str) -> dict[str, Any]:
 
 
 @blp.route("/login", methods=["POST"])
+@limiter.limit(login_limit, key_func=login_key)
 @blp.arguments(LoginIn)
 @blp.response(200, UserEnvelope)
 @blp.alt_response(401, description="wrong username or password")

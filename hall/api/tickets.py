@@ -12,6 +12,7 @@ from hall.api.schemas import IssueIn, ItemsEnvelope, TicketEnvelope, TokenIn, To
 from hall.engine import STAFF_ROLES
 from hall.errors import Forbidden, NotFound, Unauthorized
 from hall.web.context import hall_id_for, services
+from hall.web.limits import issue_limit, limiter
 from hall.web.security import current_actor, require_roles
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1", description="取号与号码")
@@ -35,6 +36,7 @@ def list_items() -> Any:
 
 
 @blp.route("/tickets", methods=["POST"])
+@limiter.limit(issue_limit)
 @blp.arguments(IssueIn)
 @blp.response(201, TicketEnvelope)
 def issue(args: dict[str, Any]) -> Any:

@@ -193,3 +193,35 @@ def test_openapi_document_lists_the_endpoints(client) -> None:
     ):
         assert path in paths, path
     assert "ErrorSchema" in str(spec["components"]) or "Error" in str(spec["components"])
+
+
+def test_a_kiosk_is_rate_limited(app, kiosk) -> None:
+    app.config["ISSUE_RATE_LIMIT"] = "3 per minute"
+    code = item_code(kiosk)
+    for _ in range(3):
+        issue(kiosk, [code])
+    r = kiosk.post("/api/v1/tickets", json={"items": [code]})
+    assert r.status_code == 429 and error_code(r) == "too_many"
+    other = app.test_client()
+    other.environ_base["HTTP_AUTHORIZATION"] = "Bearer demo-kiosk-2"
+    assert issue(other, [code])["number"] == "A004"  # limits are per kiosk
+
+
+def test_login_attempts_are_throttled(app) -> None:
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    c = app.test_client()
+    for _ in range(3):
+        assert c.post("/api/v1/auth/login", json={"username": "clerk1", "password": "x"}).status_code == 401
+    r = c.post("/api/v1/auth/login", json={"username": "clerk1", "password": "demo"})
+    assert r.status_code == 429 and error_code(r) == "too_many"
+    # another account from the same address is not locked out by clerk1's failures
+    assert c.post("/api/v1/auth/login", json={"username": "clerk2", "password": "demo"}).status_code == 200
+
+
+def test_the_same_id_number_gets_limited_tickets_per_day(kiosk) -> None:
+    code = item_code(kiosk)
+    number = elderly_id(1960)
+    for _ in range(5):
+        issue(kiosk, [code], id_number=number)
+    r = kiosk.post("/api/v1/tickets", json={"items": [code], "id_number": number})
+    assert r.status_code == 429 and error_code(r) == "id_daily_limit"

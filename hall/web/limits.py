@@ -1,0 +1,46 @@
+"""Rate limits (Flask-Limiter): tickets per kiosk and per staff member, login attempts per user and address.
+
+Storage is in memory for the single-PC hall and Redis when several server processes share a message queue.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_login import current_user
+
+
+def actor_key() -> str:
+    """Limit per device or staff account when authenticated, else per client address."""
+    # The app id keeps counters of separate apps in one process (the test suite) apart.
+    if current_user.is_authenticated:
+        return f"{id(current_app._get_current_object())}:{current_user.kind}:{current_user.actor.name}"
+    return f"{id(current_app._get_current_object())}:ip:{request.remote_addr}"
+
+
+def login_key() -> str:
+    """Login attempts count per username and address together."""
+    body = request.get_json(silent=True) or {}
+    name = str(body.get("username", ""))[:64] if isinstance(body, dict) else ""
+    return f"{id(current_app._get_current_object())}:login:{name}:{request.remote_addr}"
+
+
+limiter = Limiter(key_func=actor_key, default_limits=[], headers_enabled=True)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter; RATELIMIT_ENABLED=False (HALL_RATELIMIT=0) turns it off for load benchmarks."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("MESSAGE_QUEUE") or "memory://")
+    app.config.setdefault("ISSUE_RATE_LIMIT", "30 per minute")
+    app.config.setdefault("LOGIN_RATE_LIMIT", "10 per minute")
+    limiter.init_app(app)
+
+
+def issue_limit() -> str:
+    """The per-kiosk (or per-staff) ticket limit from config."""
+    return current_app.config["ISSUE_RATE_LIMIT"]
+
+
+def login_limit() -> str:
+    """The login attempt limit from config."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
