@@ -43,7 +43,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "tickets_per_id_per_day": 5,
     "no_show": {"mode": "requeue", "places_back": 3, "max_requeues": 1, "late_return": True},
     "routing": {"policy": "pooled"},
-    "eta": {"spread": 0.35},
+    "eta": {"cv": 0.8, "coverage": 0.8},
 }
 
 # Window moves: action -> (allowed source states, target state).
@@ -114,6 +114,12 @@ class PeriodDraft:
 class _Tx:
     repo: Repository
     events: list[DomainEvent] = field(default_factory=list)
+
+
+def _eta_options(settings: dict[str, Any]) -> dict[str, float]:
+    """ETA model parameters from the hall settings."""
+    opts = settings.get("eta") or {}
+    return {"cv": float(opts.get("cv", 0.8)), "coverage": float(opts.get("coverage", 0.8))}
 
 
 def merged_settings(hall_settings: dict[str, Any] | None) -> dict[str, Any]:
@@ -376,9 +382,9 @@ class Engine:
             sort_key = queue_key(now, seq)
             # Count before inserting: the new ticket is behind everyone already waiting in its pool.
             ahead = tx.repo.count_ahead(hall_id, ref.pooled_queues(queue.code), sort_key, None)
-            servers = tx.repo.open_windows_serving(hall_id, queue.code)
+            servers, free = tx.repo.open_windows_serving(hall_id, queue.code)
             mean = sum(i.service_minutes for i in chosen) if joint else queue.service_minutes
-            rng = eta.estimate(ahead, servers, mean, float(settings["eta"].get("spread", 0.35)))
+            rng = eta.estimate(ahead, servers, mean, free_servers=free, **_eta_options(settings))
             token = secrets.token_urlsafe(16)
             draft.id = tx.repo.insert_ticket(
                 hall_id=hall_id,
@@ -470,9 +476,14 @@ class Engine:
         """People ahead and a fresh ETA range for a waiting ticket."""
         ref = self.reference(ticket.hall_id)
         ahead = repo.count_ahead(ticket.hall_id, ref.pooled_queues(ticket.queue_code), ticket.sort_key, ticket.id)
-        servers = repo.open_windows_serving(ticket.hall_id, ticket.queue_code)
-        spread = float(merged_settings(ref.settings)["eta"].get("spread", 0.35))
-        rng = eta.estimate(ahead, servers, ref.queues[ticket.queue_code].service_minutes, spread)
+        servers, free = repo.open_windows_serving(ticket.hall_id, ticket.queue_code)
+        rng = eta.estimate(
+            ahead,
+            servers,
+            ref.queues[ticket.queue_code].service_minutes,
+            free_servers=free,
+            **_eta_options(merged_settings(ref.settings)),
+        )
         return ahead, rng.to_dict()
 
     # --- calling ----------------------------------------------------------------------------------

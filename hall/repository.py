@@ -130,12 +130,13 @@ class Repository:
             window_queues={n: tuple(q or ()) for n, q in rows},
         )
 
-    def open_windows_serving(self, hall_id: int, queue_code: str) -> int:
-        """How many open windows serve a queue (window states change all day, so never cached)."""
+    def open_windows_serving(self, hall_id: int, queue_code: str) -> tuple[int, int]:
+        """Open windows serving a queue, and how many of them have nobody at them (never cached)."""
         rows = self.session.execute(
-            select(Window.queues).where(Window.hall_id == hall_id, Window.state == "open")
-        ).scalars()
-        return sum(1 for queues in rows if queue_code in (queues or ()))
+            select(Window.queues, Window.current_ticket_id).where(Window.hall_id == hall_id, Window.state == "open")
+        ).all()
+        serving = [current for queues, current in rows if queue_code in (queues or ())]
+        return len(serving), sum(1 for current in serving if current is None)
 
     def insert_ticket(self, **values: Any) -> int:
         """Insert a ticket row with one statement and return its id (the issuing hot path skips the ORM)."""
