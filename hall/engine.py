@@ -42,7 +42,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "id_storage": "masked",
     "tickets_per_id_per_day": 5,
     "no_show": {"mode": "requeue", "places_back": 3, "max_requeues": 1, "late_return": True},
-    "routing": {"policy": "pooled"},
+    "routing": {"policy": "hall", "priority_weight": 2, "sla_minutes": 45, "joint_fallback_minutes": 20},
     "eta": {"cv": 0.8, "coverage": 0.8},
 }
 
@@ -503,8 +503,12 @@ class Engine:
                         code="window_busy",
                         details={"current": current.number},
                     )
-            settings = merged_settings(self.reference(hall_id).settings)
-            heads = tx.repo.heads(hall_id, window.queues or [], window.number)
+            ref = self.reference(hall_id)
+            settings = merged_settings(ref.settings)
+            policy = get_policy(settings["routing"].get("policy", "hall"), settings["routing"])
+            view = WindowView(number=window.number, kind=window.kind, queues=tuple(window.queues or ()))
+            scan = policy.queues_to_scan(view, {code: q.kind for code, q in ref.queues.items()})
+            heads = tx.repo.heads(hall_id, scan, window.number)
             if not heads:
                 return None
             now = self.clock.now()
@@ -518,12 +522,15 @@ class Engine:
                     priority=t.priority is not None,
                     joint=t.joint,
                     targeted=t.target_window == window.number,
+                    queue_kind=ref.queues[t.queue_code].kind if t.queue_code in ref.queues else "normal",
+                    item_queues=tuple(ref.items[ti.item_code].queue_code for ti in t.items if ti.item_code in ref.items)
+                    if t.joint
+                    else (),
                 )
                 for t in heads
             ]
-            policy = get_policy(settings["routing"].get("policy", "pooled"), settings["routing"])
-            view = WindowView(number=window.number, kind=window.kind, queues=tuple(window.queues or ()))
-            choice = policy.choose(view, candidates)
+            recent = tx.repo.recent_call_priorities(window.id, limit=max(1, int(getattr(policy, "weight", 1))))
+            choice = policy.choose(view, candidates, recent)
             if choice is None:
                 return None
             ticket = by_id[choice.ticket_id]

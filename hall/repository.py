@@ -203,6 +203,23 @@ class Repository:
                 heads.append(row)
         return heads
 
+    def recent_call_priorities(self, window_id: int, limit: int) -> list[bool]:
+        """For the window's last ``limit`` calls (newest first): was the ticket called from the priority line?"""
+        rows = self.session.execute(
+            select(Queue.kind)
+            .select_from(Period)
+            .join(Ticket, Ticket.id == Period.ticket_id)
+            .join(Queue, Queue.id == Ticket.queue_id)
+            .where(
+                Period.window_id == window_id,
+                Period.state == "called",
+                or_(Period.end_action.is_(None), Period.end_action != "recall"),
+            )
+            .order_by(Period.id.desc())
+            .limit(limit)
+        ).scalars()
+        return [kind == "priority" for kind in rows]
+
     def sort_key_at(self, hall_id: int, queue_code: str, places: int, exclude_id: int | None = None) -> float | None:
         """The sort key of the waiting ticket ``places`` positions from the head (0 = head), if any."""
         stmt = (

@@ -267,3 +267,25 @@ def test_walk_in_tickets_are_refused_outside_opening_hours(kiosk, clock) -> None
     assert r.get_json()["error"]["details"]["next_opening"] == "2026-11-24T08:30:00+08:00"
     clock.set(datetime(2026, 11, 24, 0, 30, tzinfo=UTC))  # Tuesday 08:30
     assert issue(kiosk)["number"] == "A001"
+
+
+def test_priority_tickets_interleave_two_to_one_at_a_comprehensive_window(kiosk, staff) -> None:
+    code = item_code(kiosk)
+    for _ in range(3):
+        issue(kiosk, [code])
+    for _ in range(3):
+        issue(kiosk, [code], priority="veteran")
+    clerk = staff("clerk1")
+    order = []
+    for _ in range(6):
+        order.append(act(clerk, 1, "call-next")["ticket"]["number"])
+        act(clerk, 1, "start"), act(clerk, 1, "complete")
+    assert order == ["L001", "L002", "A001", "L003", "A002", "A003"]
+
+
+def test_sla_guard_calls_an_overdue_ticket_at_the_green_window(kiosk, staff, clock) -> None:
+    code = item_code(kiosk)
+    old = issue(kiosk, [code])
+    clock.advance(minutes=50)
+    issue(kiosk, [code], priority="disabled")
+    assert act(staff("clerk7"), 7, "call-next")["ticket"]["number"] == old["number"]
