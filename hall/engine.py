@@ -447,6 +447,21 @@ class Engine:
             "track_token": token,
         }
 
+    def hall_status(self, hall_id: int) -> dict[str, Any]:
+        """Open now?, today's hours and the next opening, for kiosks and the phone page."""
+        ref = self.reference(hall_id)
+        hours = schedule.parse_hours(ref.settings.get("hours"), ref.timezone)
+        now = self.clock.now()
+        is_open = schedule.is_open(now, hours) or not self.enforce_hours
+        nxt = None if is_open else schedule.next_opening(now, hours)
+        return {
+            "hall": {"id": ref.id, "code": ref.code, "name": ref.name},
+            "open": is_open,
+            "today": schedule.describe(now.astimezone(ZoneInfo(ref.timezone)).date(), hours),
+            "next_opening": nxt.isoformat() if nxt else None,
+            "notice": ref.settings.get("public_notice") or None,
+        }
+
     def _check_open(self, ref: HallRef, now: datetime) -> None:
         """Refuse walk-in tickets outside opening hours, saying when the hall opens next."""
         hours = schedule.parse_hours(ref.settings.get("hours"), ref.timezone)

@@ -274,3 +274,13 @@ class ResumeOut(ma.Schema):
 
     ticket = ma.fields.Nested(TicketOut)
     window = ma.fields.Nested(WindowOut)
+
+
+class HallStatusOut(ma.Schema):
+    """Public hall status for kiosks: open now, today's hours, next opening."""
+
+    hall = ma.fields.Nested(HallRef)
+    open = ma.fields.Boolean()
+    today = ma.fields.String()
+    next_opening = ma.fields.String(allow_none=True)
+    notice = ma.fields.String(allow_none=True)

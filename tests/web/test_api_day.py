@@ -289,3 +289,15 @@ def test_sla_guard_calls_an_overdue_ticket_at_the_green_window(kiosk, staff, clo
     clock.advance(minutes=50)
     issue(kiosk, [code], priority="disabled")
     assert act(staff("clerk7"), 7, "call-next")["ticket"]["number"] == old["number"]
+
+
+def test_public_hall_status_for_kiosks(client, clock) -> None:
+    from datetime import UTC, datetime
+
+    body = client.get("/api/v1/hall/status").get_json()
+    assert body["open"] is True and body["today"] == "08:30–17:30" and body["next_opening"] is None
+    assert body["hall"]["code"] == "demo" and body["notice"]
+    clock.set(datetime(2026, 11, 28, 2, 0, tzinfo=UTC))  # Saturday 10:00
+    body = client.get("/api/v1/hall/status").get_json()
+    assert body["open"] is False and body["today"] == "休息"
+    assert body["next_opening"] == "2026-11-30T08:30:00+08:00"
