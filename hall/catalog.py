@@ -38,6 +38,8 @@ class ItemRef:
     materials: tuple[str, ...]
     queue_code: str
     review_chain: bool
+    daily_quota: int | None = None
+    daily_quota: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The API's item shape."""
@@ -53,6 +55,7 @@ class ItemRef:
             "materials": list(self.materials),
             "queue": self.queue_code,
             "review_chain": self.review_chain,
+            "daily_quota": self.daily_quota,
         }
 
 

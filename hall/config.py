@@ -130,6 +130,7 @@ def seed(db: Database, data: dict[str, Any], passwords: Passwords, *, demo: bool
                     materials=list(item.get("materials", [])),
                     queue_code=item["queue"],
                     review_chain=bool(item.get("review_chain", False)),
+                    daily_quota=item.get("daily_quota"),
                     sort=int(item.get("sort", n)),
                 )
             )

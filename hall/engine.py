@@ -373,6 +373,13 @@ class Engine:
             limit = int(settings.get("tickets_per_id_per_day") or 0)
             if id_hash and limit and tx.repo.tickets_issued_today(hall_id, day, id_hash) >= limit:
                 raise TooMany(f"同一身份证每天最多取号{limit}次", code="id_daily_limit")
+            for it in chosen:
+                if it.daily_quota is not None and tx.repo.item_tickets_today(hall_id, day, it.id) >= it.daily_quota:
+                    raise Conflict(
+                        f"今日“{it.name}”号源已取完（每日限{it.daily_quota}号），请明日再来或预约办理",
+                        code="quota_reached",
+                        details={"item": it.code, "quota": it.daily_quota},
+                    )
             seq = tx.repo.next_number(hall_id, queue.id, day)
             draft = NewTicket(
                 hall_id=hall_id,
@@ -843,8 +850,18 @@ class Engine:
             return self._view(repo, ticket, live=True)
 
     def items(self, hall_id: int) -> list[dict[str, Any]]:
-        """The catalogue (active items in display order)."""
-        return [item.to_dict() for item in self.reference(hall_id).items.values()]
+        """The catalogue (active items in display order), with today's remaining quota where one is set."""
+        ref = self.reference(hall_id)
+        out = [item.to_dict() for item in ref.items.values()]
+        limited = [i for i in ref.items.values() if i.daily_quota is not None]
+        if limited:
+            day = numbering.service_day(self.clock.now(), ref.timezone)
+            with self.db.read() as session:
+                repo = Repository(session)
+                left = {i.code: max(0, i.daily_quota - repo.item_tickets_today(hall_id, day, i.id)) for i in limited}
+            for item in out:
+                item["quota_left"] = left.get(item["code"])
+        return out
 
     def load(self, hall_id: int) -> dict[str, Any]:
         """Live load: waiting and longest wait per queue, every window's state and current ticket."""

@@ -92,6 +92,7 @@ class Item(Base):
     materials: Mapped[list[Any]] = mapped_column(default=list)
     queue_code: Mapped[str] = mapped_column(String(20))
     review_chain: Mapped[bool] = mapped_column(Boolean, default=False)
+    daily_quota: Mapped[int | None] = mapped_column(Integer)  # 限号: tickets per day, None = unlimited
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -115,6 +115,7 @@ class Repository:
                 materials=tuple(i.materials or ()),
                 queue_code=i.queue_code,
                 review_chain=i.review_chain,
+                daily_quota=i.daily_quota,
             )
             for i in self.items(hall_id)
         }
@@ -321,6 +322,22 @@ class Repository:
         if day is not None:
             stmt = stmt.where(Ticket.day <= day)
         return self.session.scalars(stmt.order_by(Ticket.id)).all()
+
+    def item_tickets_today(self, hall_id: int, day: date, item_id: int) -> int:
+        """Tickets of the day (not cancelled) that carry an item, for 限号 quotas."""
+        return int(
+            self.session.scalar(
+                select(func.count(TicketItem.id))
+                .join(Ticket, Ticket.id == TicketItem.ticket_id)
+                .where(
+                    Ticket.hall_id == hall_id,
+                    Ticket.day == day,
+                    TicketItem.item_id == item_id,
+                    Ticket.status != State.CANCELLED.value,
+                )
+            )
+            or 0
+        )
 
     def tickets_issued_today(self, hall_id: int, day: date, id_hash: str | None = None) -> int:
         """How many tickets were issued today (for one ID if given)."""

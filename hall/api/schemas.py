@@ -127,6 +127,8 @@ class ItemOut(ma.Schema):
     materials = ma.fields.List(ma.fields.String())
     queue = ma.fields.String()
     review_chain = ma.fields.Boolean()
+    daily_quota = ma.fields.Integer(allow_none=True)
+    quota_left = ma.fields.Integer(allow_none=True)
 
 
 class ItemsEnvelope(ma.Schema):

@@ -301,3 +301,22 @@ def test_public_hall_status_for_kiosks(client, clock) -> None:
     body = client.get("/api/v1/hall/status").get_json()
     assert body["open"] is False and body["today"] == "休息"
     assert body["next_opening"] == "2026-11-30T08:30:00+08:00"
+
+
+def test_item_quota_is_enforced_and_shown(kiosk, svc) -> None:
+    from sqlalchemy import update
+
+    from hall.models import Item
+    from tests.factories import error_code, items
+
+    code = item_code(kiosk, queue="B")
+    with svc.db.write() as s:
+        s.execute(update(Item).where(Item.code == code).values(daily_quota=2))
+    svc.engine.invalidate()
+    issue(kiosk, [code]), issue(kiosk, [code])
+    r = kiosk.post("/api/v1/tickets", json={"items": [code]})
+    assert r.status_code == 409 and error_code(r) == "quota_reached"
+    listed = {i["code"]: i for i in items(kiosk)}
+    assert listed[code]["quota_left"] == 0 and listed[code]["daily_quota"] == 2
+    other = item_code(kiosk, queue="A")
+    assert listed[other]["quota_left"] is None
