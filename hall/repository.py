@@ -26,6 +26,7 @@ from hall.models import (
     Window,
     WindowPeriod,
 )
+from hall.stats import PeriodRow
 
 
 class Repository:
@@ -345,6 +346,32 @@ class Repository:
         if id_hash is not None:
             stmt = stmt.where(Ticket.id_hash == id_hash)
         return int(self.session.scalar(stmt) or 0)
+
+    def period_rows(self, hall_id: int, day: date | None = None) -> tuple[list[PeriodRow], list[dict[str, Any]]]:
+        """Period history and basic ticket facts of a hall (optionally one day), for hall.stats."""
+        tickets_q = select(
+            Ticket.id, Ticket.priority, Ticket.issued_at, Ticket.eta_low, Ticket.eta_high, Ticket.queue_code
+        ).where(Ticket.hall_id == hall_id)
+        if day is not None:
+            tickets_q = tickets_q.where(Ticket.day == day)
+        tickets = [row._asdict() for row in self.session.execute(tickets_q)]
+        ids = [t["id"] for t in tickets]
+        rows: list[PeriodRow] = []
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk : chunk + 500]
+            for p in self.session.execute(
+                select(
+                    Period.ticket_id,
+                    Period.state,
+                    Period.started_at,
+                    Period.ended_at,
+                    Period.end_action,
+                    Period.window_number,
+                    Period.clerk_id,
+                ).where(Period.ticket_id.in_(part))
+            ):
+                rows.append(PeriodRow(*p))
+        return rows, tickets
 
     def period_factory(self) -> Any:
         """The constructor the lifecycle uses for history rows."""

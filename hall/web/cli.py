@@ -35,3 +35,14 @@ def reset_day() -> None:
     svc = current_app.extensions["hall"]
     n = svc.engine.reset_day(Actor.system(svc.hall_id), svc.hall_id)
     click.echo(f"ended {n} open tickets")
+
+
+@hall_cli.command("simulate")
+@click.option("--runs", default=3, show_default=True, help="seeded days per policy set")
+@click.option("--seed", default=1, show_default=True)
+@click.option("--chart", default="instance/simulation.png", show_default=True)
+def simulate(runs: int, seed: int, chart: str) -> None:
+    """Simulate hall days on a fake clock and compare routing policy sets (table + PNG chart)."""
+    from hall.simulate import main
+
+    main(["--runs", str(runs), "--seed", str(seed), "--chart", chart])
