@@ -42,6 +42,7 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     instance = Path(os.environ.get("HALL_INSTANCE", ROOT / "instance"))
     app.config.from_mapping(
         ENV_NAME=os.environ.get("HALL_ENV", "development"),
+        INSTANCE_DIR=str(instance),
         DATABASE_URL=os.environ.get("HALL_DATABASE_URL", f"sqlite:///{instance / 'hall.db'}"),
         HALL_CONFIG=os.environ.get("HALL_CONFIG") or None,
         MESSAGE_QUEUE=os.environ.get("HALL_MESSAGE_QUEUE") or None,

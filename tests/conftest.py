@@ -34,6 +34,7 @@ def make_config(db_path: Path, clock: FakeClock | None = None, **extra: object) 
     return {
         "TESTING": True,
         "DATABASE_URL": f"sqlite:///{db_path}",
+        "INSTANCE_DIR": str(db_path.parent),
         "SECRET_KEY": "test-secret",
         "FAST_HASH": True,
         "CLOCK": clock or FakeClock(),

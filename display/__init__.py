@@ -1,0 +1,1 @@
+"""Hall display, counter displays, and offline Mandarin voice for calls."""

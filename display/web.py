@@ -1,0 +1,57 @@
+"""Hall display, counter display and the voice endpoint (blueprint ``display``)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template
+
+from display.voice import VoiceRenderer, VoiceUnavailable
+
+log = logging.getLogger(__name__)
+bp = Blueprint(
+    "display", __name__, template_folder="templates", static_folder="static", static_url_path="/display/static"
+)
+NUMBER = re.compile(r"^[A-Z]{1,2}\d{1,5}$")
+
+
+def renderer() -> VoiceRenderer:
+    """One renderer per app, caching under the instance folder."""
+    app = current_app._get_current_object()
+    if "hall.voice" not in app.extensions:
+        r = VoiceRenderer(Path(app.config["INSTANCE_DIR"]) / "voice-cache")
+        if not r.available:
+            log.warning("espeak-ng not found: displays will use the browser voice only")
+        app.extensions["hall.voice"] = r
+    return app.extensions["hall.voice"]
+
+
+@bp.get("/display/hall")
+def hall_display() -> Any:
+    """The big hall screen: recent calls, waiting counts, windows, notices."""
+    svc = current_app.extensions["hall"]
+    return render_template("hall_display.html", hall_code=svc.hall_code)
+
+
+@bp.get("/display/window/<int(max=9999):number>")
+def window_display(number: int) -> Any:
+    """The counter display over one window (亮牌亮证)."""
+    svc = current_app.extensions["hall"]
+    return render_template("window_display.html", hall_code=svc.hall_code, number=number)
+
+
+@bp.get("/display/voice/<number>/<int(max=999):window>.wav")
+def voice(number: str, window: int) -> Any:
+    """The call as a WAV (chime + said twice), rendered offline and cached."""
+    if not NUMBER.match(number) or window < 1:
+        return jsonify({"error": {"code": "not_found", "message": "无效的号码或窗口"}}), 404
+    try:
+        path = renderer().render(number, window)
+    except VoiceUnavailable as exc:
+        return jsonify({"error": {"code": "voice_unavailable", "message": str(exc)}}), 503
+    response = Response(path.read_bytes(), mimetype="audio/wav")
+    response.cache_control.max_age = 86400  # a phrase's audio never changes
+    return response

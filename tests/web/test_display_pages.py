@@ -1,0 +1,22 @@
+"""Display pages render in Chinese and the voice endpoint serves offline WAVs."""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.conftest import require
+
+
+def test_hall_and_window_displays_render(client) -> None:
+    r = client.get("/display/hall")
+    assert r.status_code == 200 and "最近叫号" in r.text and "/static/vendor/socket.io.min.js" in r.text
+    r = client.get("/display/window/3")
+    assert r.status_code == 200 and "号窗口" in r.text and "const NUMBER = 3;" in r.text
+
+
+def test_voice_endpoint(client) -> None:
+    r = client.get("/display/voice/a001/3.wav")
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+    require(shutil.which("espeak-ng") is not None, "espeak-ng not installed")
+    r = client.get("/display/voice/A001/3.wav")
+    assert r.status_code == 200 and r.mimetype == "audio/wav" and r.data[:4] == b"RIFF"
