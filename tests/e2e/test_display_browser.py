@@ -49,3 +49,36 @@ def test_a_display_that_reconnects_shows_the_current_state(browser, live_server)
     page = browser.new_page()
     page.goto(f"{url}/display/window/2")  # opened after the call: the snapshot brings it
     expect(page.locator("#current")).to_have_text(t["number"], timeout=5000)
+
+
+def test_clerk_calls_from_the_console_and_the_displays_follow(browser, live_server, tmp_path) -> None:
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    t = requests.post(f"{url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK, timeout=10).json()["ticket"]
+    hall = browser.new_page(viewport={"width": 1920, "height": 1080})
+    hall.goto(f"{url}/display/hall")
+    counter_display = browser.new_page()
+    counter_display.goto(f"{url}/display/window/3")
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    console = context.new_page()
+    console.goto(f"{url}/counter")
+    console.fill("input[name=username]", "clerk3")
+    console.fill("input[name=password]", "demo")
+    console.click("#login-form button")
+    expect(console.locator("#who")).to_contain_text("clerk3", timeout=5000)
+    # a refused action shows the API's message
+    console.click("[data-act=complete]")
+    expect(console.locator("#alert")).to_contain_text("没有号码", timeout=3000)
+    console.keyboard.press("F1")
+    expect(console.locator("#number")).to_have_text(t["number"], timeout=3000)
+    expect(hall.locator("#latest")).to_contain_text(t["number"], timeout=1000)
+    expect(counter_display.locator("#current")).to_have_text(t["number"], timeout=1000)
+    console.click("[data-act=start]")
+    expect(console.locator("#ticket-info")).to_contain_text("办理中", timeout=3000)
+    shot = tmp_path / "console.png"
+    console.screenshot(path=str(shot))
+    assert shot.stat().st_size > 20000
+    assert console.locator("#transfer-form").is_hidden() and console.locator("#park-form").is_hidden()
+    console.click("[data-act=complete]")
+    expect(console.locator("#number")).to_have_text("—", timeout=3000)

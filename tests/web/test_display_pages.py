@@ -20,3 +20,8 @@ def test_voice_endpoint(client) -> None:
     require(shutil.which("espeak-ng") is not None, "espeak-ng not installed")
     r = client.get("/display/voice/A001/3.wav")
     assert r.status_code == 200 and r.mimetype == "audio/wav" and r.data[:4] == b"RIFF"
+
+
+def test_counter_console_page_renders(client) -> None:
+    r = client.get("/counter")
+    assert r.status_code == 200 and "柜台叫号台" in r.text and "/windows/${win}/" in r.text
