@@ -29,7 +29,7 @@ $(VENDOR)/.stamp: package-lock.json
 assets: $(VENDOR)/.stamp
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -f -d hall/translations >/dev/null 2>&1 || true
+	$(BIN)/pybabel compile -q -f -d hall/translations
 
 install: $(STAMP) assets translations
 

@@ -170,6 +170,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_pages(app)
     init_cli(app)
 
+    @app.after_request
+    def remember_language(response: Any) -> Any:
+        """``?lang=en`` (or zh_CN) sticks in a cookie so every page follows the choice."""
+        wanted = request.args.get("lang")
+        if wanted in LANGUAGES and request.cookies.get("lang") != wanted:
+            response.set_cookie("lang", wanted, max_age=365 * 86400, samesite="Lax")
+        return response
+
     @app.get("/")
     def index() -> Any:
         return redirect(url_for("api-docs.openapi_json"))

@@ -25,3 +25,11 @@ def test_voice_endpoint(client) -> None:
 def test_counter_console_page_renders(client) -> None:
     r = client.get("/counter")
     assert r.status_code == 200 and "柜台叫号台" in r.text and "/windows/${win}/" in r.text
+
+
+def test_english_is_selectable_and_remembered(client) -> None:
+    r = client.get("/counter?lang=en")
+    assert "Counter console" in r.text and "柜台叫号台" not in r.text
+    assert "lang=en" in r.headers.get("Set-Cookie", "")
+    assert "Recent calls" in client.get("/display/hall").text  # the cookie carries the choice
+    assert "最近叫号" in client.get("/display/hall?lang=zh_CN").text
