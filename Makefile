@@ -29,7 +29,7 @@ $(VENDOR)/.stamp: package-lock.json
 assets: $(VENDOR)/.stamp
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -f -d hall/translations
+	$(BIN)/pybabel compile -f -d hall/translations
 
 install: $(STAMP) assets translations
 
