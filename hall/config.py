@@ -148,7 +148,7 @@ def seed(db: Database, data: dict[str, Any], passwords: Passwords, *, demo: bool
                     role=s["role"],
                     password_hash=hashes[pw],
                     window_number=s.get("window"),
-                    is_demo=demo,
+                    is_demo=demo and pw == "demo",  # only the shipped demo password marks a demo account
                 )
             )
         session.flush()
