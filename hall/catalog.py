@@ -6,7 +6,7 @@ is harmless because admin changes invalidate the cache of the process that made 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -71,6 +71,7 @@ class HallRef:
     queues: dict[str, QueueRef]
     items: dict[str, ItemRef]  # active items, in display order
     window_queues: dict[int, tuple[str, ...]]  # window number -> queues it serves
+    window_names: dict[int, str] = field(default_factory=dict)
 
     def queue_by_kind(self, kind: str) -> QueueRef | None:
         """The first queue of a kind (priority, joint…)."""

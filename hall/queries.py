@@ -18,11 +18,6 @@ def announcement(number: str, window: int) -> str:
     return f"请{number}号到{window}号窗口办理"
 
 
-def window_name(session: Session, hall_id: int, number: int) -> str | None:
-    """A window's display name."""
-    return session.scalar(select(Window.name).where(Window.hall_id == hall_id, Window.number == number))
-
-
 def recent_calls(session: Session, hall_id: int, day: date, limit: int = 10) -> list[dict[str, Any]]:
     """The latest calls of the day, newest first."""
     rows = session.execute(

@@ -89,8 +89,7 @@ class Broadcaster:
 
     def _window_name(self, hall_id: int, number: int) -> str:
         try:
-            with self.svc.db.read() as session:
-                return queries.window_name(session, hall_id, number) or f"{number}号窗口"
+            return self.svc.engine.reference(hall_id).window_names.get(number) or f"{number}号窗口"
         except Exception:  # a call must still be announced if this lookup fails
             log.exception("window name lookup failed")
             return f"{number}号窗口"

@@ -120,7 +120,9 @@ class Repository:
             )
             for i in self.items(hall_id)
         }
-        rows = self.session.execute(select(Window.number, Window.queues).where(Window.hall_id == hall_id))
+        rows = self.session.execute(
+            select(Window.number, Window.queues, Window.name).where(Window.hall_id == hall_id)
+        ).all()
         return HallRef(
             id=hall.id,
             code=hall.code,
@@ -129,7 +131,8 @@ class Repository:
             settings=dict(hall.settings or {}),
             queues=queues,
             items=items,
-            window_queues={n: tuple(q or ()) for n, q in rows},
+            window_queues={n: tuple(q or ()) for n, q, _ in rows},
+            window_names={n: name for n, _, name in rows},
         )
 
     def open_windows_serving(self, hall_id: int, queue_code: str) -> tuple[int, int]:
