@@ -97,20 +97,6 @@ class NewTicket:
 
 
 @dataclass
-class PeriodDraft:
-    """A period row for a new ticket, inserted with the ticket."""
-
-    state: str
-    started_at: datetime
-    window_id: int | None = None
-    window_number: int | None = None
-    clerk_id: int | None = None
-    note: str | None = None
-    ended_at: datetime | None = None
-    end_action: str | None = None
-
-
-@dataclass
 class _Tx:
     repo: Repository
     events: list[DomainEvent] = field(default_factory=list)
@@ -415,7 +401,12 @@ class Engine:
             )
             tx.events.extend(
                 lifecycle.begin(
-                    draft, at=now, make_period=PeriodDraft, items=tuple(codes), priority=priority, joint=joint
+                    draft,
+                    at=now,
+                    make_period=lifecycle.PeriodRecord,
+                    items=tuple(codes),
+                    priority=priority,
+                    joint=joint,
                 )
             )
             tx.repo.insert_ticket_rows(

@@ -109,6 +109,20 @@ class TicketLike(Protocol):
 PeriodFactory = Callable[..., Any]
 
 
+@dataclass
+class PeriodRecord:
+    """A plain period row (for tickets inserted with Core statements, and for tests)."""
+
+    state: str
+    started_at: datetime
+    window_id: int | None = None
+    window_number: int | None = None
+    clerk_id: int | None = None
+    note: str | None = None
+    ended_at: datetime | None = None
+    end_action: str | None = None
+
+
 def allowed_actions(state: str) -> list[Action]:
     """Actions the table allows from a state (for consoles and docs)."""
     return [action for action, move in TRANSITIONS.items() if State(state) in move.sources]

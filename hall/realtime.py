@@ -134,35 +134,35 @@ def _hall_from_auth(svc: HallApp, auth: Any) -> int:
     return svc.hall_id
 
 
-class DisplayNamespace(Namespace):
-    """Public, read-only screens: hall display, counter displays, phone tracking pages."""
+class _HallNamespace(Namespace):
+    """A namespace bound to the app's services."""
 
     def __init__(self, namespace: str, svc: HallApp) -> None:
         super().__init__(namespace)
         self.svc = svc
+
+
+class DisplayNamespace(_HallNamespace):
+    """Public, read-only screens: hall display, counter displays, phone tracking pages."""
 
     def on_connect(self, auth: Any = None) -> None:
         """Join the hall's room and get a full snapshot (so a display that was offline is right at once)."""
         hall_id = _hall_from_auth(self.svc, auth)
         join_room(hall_room(hall_id))
-        with self.svc.db.read() as session:
-            snapshot = queries.display_snapshot(session, hall_id, self.svc.clock.now())
-        emit("snapshot", snapshot)
+        self._send_snapshot(hall_id)
 
     def on_snapshot(self, *_: Any) -> None:
         """A display may ask for a fresh snapshot (read-only)."""
-        hall_id = _hall_from_auth(self.svc, None)
+        self._send_snapshot(_hall_from_auth(self.svc, None))
+
+    def _send_snapshot(self, hall_id: int) -> None:
         with self.svc.db.read() as session:
             snapshot = queries.display_snapshot(session, hall_id, self.svc.clock.now())
         emit("snapshot", snapshot)
 
 
-class CounterNamespace(Namespace):
+class CounterNamespace(_HallNamespace):
     """Window clerks' consoles (login session required)."""
-
-    def __init__(self, namespace: str, svc: HallApp) -> None:
-        super().__init__(namespace)
-        self.svc = svc
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anonymous connections; join the clerk's hall room."""
@@ -173,12 +173,8 @@ class CounterNamespace(Namespace):
         emit("hello", {"user": current_user.actor.name, "window": current_user.actor.window_number})
 
 
-class ManagerNamespace(Namespace):
+class ManagerNamespace(_HallNamespace):
     """Duty leaders' and managers' dashboards."""
-
-    def __init__(self, namespace: str, svc: HallApp) -> None:
-        super().__init__(namespace)
-        self.svc = svc
 
     def on_connect(self, auth: Any = None) -> None:
         """Leaders, managers and admins only; they get the current load at once."""

@@ -14,6 +14,7 @@ from hall.lifecycle import (
     TRANSITIONS,
     Action,
     InvalidTransition,
+    PeriodRecord,
     State,
     advance,
     allowed_actions,
@@ -22,18 +23,6 @@ from hall.lifecycle import (
 )
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakePeriod:
-    state: str
-    started_at: datetime
-    window_id: int | None = None
-    window_number: int | None = None
-    clerk_id: int | None = None
-    note: str | None = None
-    ended_at: datetime | None = None
-    end_action: str | None = None
 
 
 @dataclass
@@ -48,7 +37,7 @@ class FakeTicket:
 
 def ticket_in(state: State) -> FakeTicket:
     t = FakeTicket(status=state.value)
-    t.periods.append(FakePeriod(state=state.value, started_at=T0))
+    t.periods.append(PeriodRecord(state=state.value, started_at=T0))
     return t
 
 
@@ -61,7 +50,7 @@ def test_every_action_from_every_state(action: Action, state: State) -> None:
     move = TRANSITIONS[action]
     at = T0 + timedelta(minutes=3)
     if state in move.sources:
-        events = advance(ticket, action, at=at, make_period=FakePeriod, window=3, window_id=30, clerk_id=7)
+        events = advance(ticket, action, at=at, make_period=PeriodRecord, window=3, window_id=30, clerk_id=7)
         assert ticket.status == move.target.value
         assert len(events) == 1 and isinstance(events[0], move.event)
         assert events[0].from_state == state.value and events[0].to_state == move.target.value
@@ -76,7 +65,7 @@ def test_every_action_from_every_state(action: Action, state: State) -> None:
             assert ticket.periods[-1].ended_at is None
     else:
         with pytest.raises(InvalidTransition) as info:
-            advance(ticket, action, at=at, make_period=FakePeriod)
+            advance(ticket, action, at=at, make_period=PeriodRecord)
         assert info.value.state == state.value
         # a refused move changes nothing
         assert ticket.status == state.value and len(ticket.periods) == 1 and ticket.periods[0].ended_at is None
@@ -112,7 +101,7 @@ def test_final_states_have_no_way_out_except_late_return() -> None:
 
 def test_begin_then_a_full_service_writes_one_period_per_state() -> None:
     ticket = FakeTicket(status="")
-    events = begin(ticket, at=T0, make_period=FakePeriod, items=("YB001",))
+    events = begin(ticket, at=T0, make_period=PeriodRecord, items=("YB001",))
     assert isinstance(events[0], ev.TicketIssued) and events[0].items == ("YB001",)
     steps = [
         Action.CALL,
@@ -126,7 +115,7 @@ def test_begin_then_a_full_service_writes_one_period_per_state() -> None:
         Action.COMPLETE,
     ]
     for n, action in enumerate(steps, start=1):
-        advance(ticket, action, at=T0 + timedelta(minutes=n), make_period=FakePeriod)
+        advance(ticket, action, at=T0 + timedelta(minutes=n), make_period=PeriodRecord)
     states = [p.state for p in ticket.periods]
     assert states == [
         "waiting",
@@ -148,7 +137,9 @@ def test_begin_then_a_full_service_writes_one_period_per_state() -> None:
 
 def test_event_payloads_are_json_friendly() -> None:
     ticket = ticket_in(State.SERVING)
-    (event,) = advance(ticket, Action.TRANSFER, at=T0, make_period=FakePeriod, window=2, to_window=5, position="first")
+    (event,) = advance(
+        ticket, Action.TRANSFER, at=T0, make_period=PeriodRecord, window=2, to_window=5, position="first"
+    )
     data = event.to_dict()
     assert data["event"] == "TicketTransferred" and data["to_window"] == 5 and data["position"] == "first"
     assert data["at"] == T0.isoformat()
