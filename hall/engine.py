@@ -424,6 +424,7 @@ class Engine:
             )
         return {
             "id": draft.id,
+            "hall_id": hall_id,
             "number": draft.number,
             "status": State.WAITING.value,
             "queue": queue.code,
@@ -959,6 +960,7 @@ class Engine:
                 eta_range = {"low": int(ticket.eta_low), "high": int(ticket.eta_high or ticket.eta_low)}
         return {
             "id": ticket.id,
+            "hall_id": ticket.hall_id,
             "number": ticket.number,
             "status": ticket.status,
             "queue": ticket.queue_code,

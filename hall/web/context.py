@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ class HallApp:
     hall_code: str
     config: dict[str, Any] = field(default_factory=dict)
     production: bool = False
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex)  # per-app cache key (id() gets reused)
 
 
 def services() -> HallApp:

@@ -10,19 +10,24 @@ from flask_limiter import Limiter
 from flask_login import current_user
 
 
+def _app_key() -> str:
+    # A per-app random id keeps counters of apps built one after another in one process (the test suite)
+    # apart; id() would be reused once an old app is freed.
+    return current_app.extensions["hall"].uid
+
+
 def actor_key() -> str:
     """Limit per device or staff account when authenticated, else per client address."""
-    # The app id keeps counters of separate apps in one process (the test suite) apart.
     if current_user.is_authenticated:
-        return f"{id(current_app._get_current_object())}:{current_user.kind}:{current_user.actor.name}"
-    return f"{id(current_app._get_current_object())}:ip:{request.remote_addr}"
+        return f"{_app_key()}:{current_user.kind}:{current_user.actor.name}"
+    return f"{_app_key()}:ip:{request.remote_addr}"
 
 
 def login_key() -> str:
     """Login attempts count per username and address together."""
     body = request.get_json(silent=True) or {}
     name = str(body.get("username", ""))[:64] if isinstance(body, dict) else ""
-    return f"{id(current_app._get_current_object())}:login:{name}:{request.remote_addr}"
+    return f"{_app_key()}:login:{name}:{request.remote_addr}"
 
 
 limiter = Limiter(key_func=actor_key, default_limits=[], headers_enabled=True)

@@ -87,7 +87,7 @@ def _load_user(user_id: str) -> Principal | None:
                 return None
             return Principal(staff_actor(user))
 
-    return _cached((id(svc), "user", user_id, svc.production), load)
+    return _cached((svc.uid, "user", user_id, svc.production), load)
 
 
 @login_manager.request_loader
@@ -109,7 +109,7 @@ def _load_device(req: Any) -> Principal | None:
             )
             return Principal(actor, kind="device")
 
-    return _cached((id(svc), "device", digest), load)
+    return _cached((svc.uid, "device", digest), load)
 
 
 @login_manager.unauthorized_handler
