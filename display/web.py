@@ -43,6 +43,19 @@ def window_display(number: int) -> Any:
     return render_template("window_display.html", hall_code=svc.hall_code, number=number)
 
 
+@bp.get("/t/<token>")
+def track(token: str) -> Any:
+    """The citizen's phone page from the ticket's QR: position, ETA, and "请到N号窗口" when called."""
+    from hall.errors import NotFound
+
+    svc = current_app.extensions["hall"]
+    try:
+        ticket = svc.engine.ticket_by_token(token)
+    except NotFound:
+        return render_template("track_missing.html"), 404
+    return render_template("track.html", ticket=ticket, token=token, hall_code=svc.hall_code)
+
+
 @bp.get("/display/voice/<number>/<int(max=999):window>.wav")
 def voice(number: str, window: int) -> Any:
     """The call as a WAV (chime + said twice), rendered offline and cached."""

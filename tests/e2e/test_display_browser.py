@@ -82,3 +82,18 @@ def test_clerk_calls_from_the_console_and_the_displays_follow(browser, live_serv
     assert console.locator("#transfer-form").is_hidden() and console.locator("#park-form").is_hidden()
     console.click("[data-act=complete]")
     expect(console.locator("#number")).to_have_text("—", timeout=3000)
+
+
+def test_the_phone_page_says_which_window_when_called(browser, live_server) -> None:
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    t = requests.post(f"{url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK, timeout=10).json()["ticket"]
+    phone = browser.new_page(viewport={"width": 360, "height": 740})
+    assert t["track_url"].startswith(url)  # the link on the printed QR points at this server
+    phone.goto(t["track_url"])
+    expect(phone.locator("#status")).to_have_text("等候中", timeout=5000)
+    clerk = requests.Session()
+    clerk.post(f"{url}/api/v1/auth/login", json={"username": "clerk4", "password": "demo"}, timeout=10)
+    assert clerk.post(f"{url}/api/v1/windows/4/call-next", timeout=10).json()["ticket"]["number"] == t["number"]
+    expect(phone.locator("#call")).to_have_text("请到4号窗口办理", timeout=2000)

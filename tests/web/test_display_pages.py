@@ -33,3 +33,15 @@ def test_english_is_selectable_and_remembered(client) -> None:
     assert "lang=en" in r.headers.get("Set-Cookie", "")
     assert "Recent calls" in client.get("/display/hall").text  # the cookie carries the choice
     assert "最近叫号" in client.get("/display/hall?lang=zh_CN").text
+
+
+def test_phone_tracking_page(kiosk, client) -> None:
+    from tests.factories import issue
+
+    t = issue(kiosk)
+    token = t["track_url"].rsplit("/", 1)[1]
+    r = client.get(f"/t/{token}")
+    assert r.status_code == 200 and t["number"] in r.text and "所需材料" in r.text
+    assert "1101" not in r.text  # nothing personal on a page anyone with the link can open
+    r = client.get("/t/not-a-token")
+    assert r.status_code == 404 and "号码不存在" in r.text
