@@ -202,13 +202,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve the hall")
     parser.add_argument("--host", default=os.environ.get("HALL_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("HALL_PORT", "5000")))
+    parser.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=os.environ.get("HALL_ACCESS_LOG", "0") == "1",
+        help="log every HTTP request (off by default: a busy hall logs hundreds per second and it costs ~20%% CPU)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     print(demo_banner(app), flush=True)
     print(f"serving on http://{args.host}:{args.port}", flush=True)
     socketio = app.extensions["hall.socketio"]
-    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, use_reloader=False)
+    socketio.run(
+        app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, use_reloader=False,
+        log_output=args.access_log,
+    )
 
 
 if __name__ == "__main__":
