@@ -17,6 +17,7 @@ from flask_babel import Babel
 from flask_socketio import SocketIO
 
 from hall import config as hall_config
+from hall.alerts import Alerts
 from hall.bus import EventBus
 from hall.clock import SystemClock
 from hall.db import Database
@@ -60,6 +61,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Demos and benchmarks outside office hours: accept walk-in tickets at any time.
         OPEN_ALL_HOURS=os.environ.get("HALL_OPEN_ALL_HOURS") == "1",
         RATELIMIT_ENABLED=os.environ.get("HALL_RATELIMIT", "1") != "0",
+        # How often printers are asked for their status (0 = never; tests poll explicitly).
+        DEVICE_POLL_SECONDS=float(os.environ.get("HALL_DEVICE_POLL_SECONDS", "30")),
     )
     if test_config:
         app.config.update(test_config)
@@ -100,6 +103,7 @@ def init_services(app: Flask) -> HallApp:
         clock=clock,
         bus=bus,
         passwords=passwords,
+        alerts=Alerts(db, clock, bus),
         hall_id=hall_id,
         hall_code=data["hall"]["code"],
         config=data,
@@ -124,6 +128,18 @@ def init_realtime(app: Flask, svc: HallApp) -> None:
     )
     app.extensions["hall.socketio"] = socketio
     app.extensions["hall.broadcaster"] = start_realtime(socketio, svc)
+
+
+def init_devices(app: Flask, svc: HallApp) -> None:
+    """Ticket printing for kiosks and the guide desk, with printer health polling."""
+    from kiosk.printing import PrintService
+
+    settings = svc.config["hall"].get("settings", {})
+    printing = PrintService(svc.db, svc.alerts, notice=settings.get("receipt_notice"))
+    app.extensions["hall.printing"] = printing
+    interval = app.config["DEVICE_POLL_SECONDS"]
+    if interval > 0 and not app.config.get("TESTING"):
+        printing.start_monitor([svc.hall_id], interval)
 
 
 def init_pages(app: Flask) -> None:
@@ -167,6 +183,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
     init_realtime(app, svc)
+    init_devices(app, svc)
     init_pages(app)
     init_cli(app)
 
@@ -215,7 +232,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"serving on http://{args.host}:{args.port}", flush=True)
     socketio = app.extensions["hall.socketio"]
     socketio.run(
-        app, host=args.host, port=args.port, allow_unsafe_werkzeug=True, use_reloader=False,
+        app,
+        host=args.host,
+        port=args.port,
+        allow_unsafe_werkzeug=True,
+        use_reloader=False,
         log_output=args.access_log,
     )
 

@@ -753,6 +753,36 @@ class Engine:
             self._move(tx, ticket, Action.CANCEL, actor)
             return self._view(tx.repo, ticket)
 
+    def claim_print(self, actor: Actor, hall_id: int, ticket_id: int) -> dict[str, Any]:
+        """Record a print of a ticket's receipt and return its view (with the tracking secret for the QR).
+
+        A kiosk prints each of today's tickets once, right after issuing (a second slip would let one number
+        be handed to two people); staff at the guide desk may reprint any of today's open tickets.
+        """
+        kiosk = actor.role == "kiosk"
+        if not kiosk and actor.role not in STAFF_ROLES:
+            raise Forbidden("无权打印号票", code="forbidden_role")
+        with self._tx() as tx:
+            ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
+            ref = self.reference(hall_id)
+            today = numbering.service_day(self.clock.now(), ref.timezone)
+            if ticket.day != today:
+                raise Conflict("只能打印当天的号码", code="ticket_not_today")
+            if State(ticket.status) in lifecycle.FINAL_STATES:
+                raise Conflict("号码已结束，不能打印", code="ticket_ended")
+            if kiosk and ticket.prints:
+                raise Conflict("该号票已打印，补打请到导办台", code="already_printed")
+            ticket.prints = (ticket.prints or 0) + 1
+            self._audit(
+                tx,
+                actor,
+                "ticket.reprint" if ticket.prints > 1 else "ticket.print",
+                hall_id=hall_id,
+                target=ticket.number,
+                after={"prints": ticket.prints},
+            )
+            return self._view(tx.repo, ticket, live=True)
+
     def _ticket_in_hall(self, tx: _Tx, actor: Actor, hall_id: int, ticket_id: int) -> Ticket:
         self._check_hall(actor, hall_id)
         ticket = tx.repo.ticket(ticket_id, lock=True)

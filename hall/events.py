@@ -143,3 +143,33 @@ class QueueChanged(DomainEvent):
     """Waiting counts changed (sent compactly to displays)."""
 
     waiting: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertRaised(DomainEvent):
+    """Something needs a person: a printer out of paper, a device offline, a service over its time limit."""
+
+    alert_id: int
+    source: str
+    kind: str
+    level: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertCleared(DomainEvent):
+    """The condition behind an alert went away."""
+
+    alert_id: int
+    source: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceStatusChanged(DomainEvent):
+    """A device's health changed (ok, near_end, paper_out, offline, error)."""
+
+    device: str
+    kind: str
+    status: str
+    previous: str | None = None

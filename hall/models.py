@@ -157,6 +157,10 @@ class Device(Base):
     window_number: Mapped[int | None] = mapped_column(Integer)
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Last health check (printers, serial devices): ok, near_end, paper_out, offline, error; None = never checked.
+    status: Mapped[str | None] = mapped_column(String(20))
+    status_at: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
 
 
 class NumberCounter(Base):
@@ -209,6 +213,7 @@ class Ticket(Base):
     eta_low: Mapped[float | None] = mapped_column(Float)
     eta_high: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    prints: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     items: Mapped[list[TicketItem]] = relationship(
         back_populates="ticket", order_by="TicketItem.position", cascade="all, delete-orphan"
@@ -251,6 +256,25 @@ class Period(Base):
     window_number: Mapped[int | None] = mapped_column(Integer)
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class Alert(Base):
+    """Something the duty leader or manager must look at (printer out of paper, device offline, …).
+
+    One open row per (hall, source, kind); it closes (cleared_at) when the condition goes away.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_open", "hall_id", "cleared_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    source: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(10), default="warning")
+    message: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    raised_at: Mapped[datetime]
+    cleared_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

@@ -1,13 +1,14 @@
-"""GET /api/v1/hall/load: the live picture of a hall."""
+"""/api/v1/hall: live load, opening status, alerts and device health."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
-from hall.api.schemas import HallQuery, HallStatusOut, LoadOut
-from hall.engine import STAFF_ROLES
+from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut
+from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, require_roles
 
@@ -30,3 +31,34 @@ def load(args: dict[str, Any]) -> Any:
 def status(args: dict[str, Any]) -> Any:
     """Public: is the hall open now, today's hours and the next opening (kiosks show a closed screen)."""
     return services().engine.hall_status(hall_id_for(None))
+
+
+@blp.route("/alerts", methods=["GET"])
+@require_roles(*SUPERVISOR_ROLES)
+@blp.arguments(AlertsQuery, location="query")
+@blp.response(200, AlertsOut)
+def alerts(args: dict[str, Any]) -> Any:
+    """Open alerts (printer paper, devices offline, …), newest first; ``?all=1`` includes cleared ones."""
+    actor = current_actor()
+    return {"alerts": services().alerts.open_alerts(hall_id_for(actor), include_cleared=args["all"])}
+
+
+@blp.route("/devices", methods=["GET"])
+@require_roles(*SUPERVISOR_ROLES)
+@blp.arguments(HallQuery, location="query")
+@blp.response(200, DevicesOut)
+def devices(args: dict[str, Any]) -> Any:
+    """Registered kiosks, displays, printers and serial devices with their last known health."""
+    actor = current_actor()
+    return {"devices": services().alerts.devices(hall_id_for(actor))}
+
+
+@blp.route("/devices/check", methods=["POST"])
+@require_roles(*SUPERVISOR_ROLES)
+@blp.response(200, DevicesOut)
+def check_devices() -> Any:
+    """Poll every printer now (status query) and return the refreshed device list."""
+    actor = current_actor()
+    hall_id = hall_id_for(actor)
+    current_app.extensions["hall.printing"].check(hall_id)
+    return {"devices": services().alerts.devices(hall_id)}

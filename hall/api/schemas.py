@@ -286,3 +286,63 @@ class HallStatusOut(ma.Schema):
     today = ma.fields.String()
     next_opening = ma.fields.String(allow_none=True)
     notice = ma.fields.String(allow_none=True)
+
+
+class ReprintIn(Strict):
+    """Reprint at the guide desk: optionally name the printer (default: the hall's guide-desk printer)."""
+
+    printer = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class PrintOut(ma.Schema):
+    """What happened to the slip. The ticket stands either way; when not printed the kiosk shows it on screen."""
+
+    printed = ma.fields.Boolean(required=True)
+    status = ma.fields.String(metadata={"description": "ok, near_end, paper_out, offline, error or no_printer"})
+    message = ma.fields.String()
+    printer = ma.fields.String(allow_none=True)
+    ticket = ma.fields.Nested(TicketOut)
+
+
+class AlertOut(ma.Schema):
+    """An alert for the duty leader or manager."""
+
+    id = ma.fields.Integer()
+    source = ma.fields.String()
+    kind = ma.fields.String()
+    level = ma.fields.String()
+    message = ma.fields.String()
+    details = ma.fields.Dict()
+    raised_at = ma.fields.String()
+    cleared_at = ma.fields.String(allow_none=True)
+
+
+class AlertsOut(ma.Schema):
+    """``{"alerts": […]}``."""
+
+    alerts = ma.fields.List(ma.fields.Nested(AlertOut))
+
+
+class AlertsQuery(ma.Schema):
+    """``?all=1`` includes cleared alerts."""
+
+    all = ma.fields.Boolean(load_default=False)
+    hall = ma.fields.String(load_default=None)
+
+
+class DeviceOut(ma.Schema):
+    """A registered device and its last known health (never its token)."""
+
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    window = ma.fields.Integer(allow_none=True)
+    active = ma.fields.Boolean()
+    status = ma.fields.String(allow_none=True)
+    status_at = ma.fields.String(allow_none=True)
+    last_seen = ma.fields.String(allow_none=True)
+
+
+class DevicesOut(ma.Schema):
+    """``{"devices": […]}``."""
+
+    devices = ma.fields.List(ma.fields.Nested(DeviceOut))

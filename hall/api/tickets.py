@@ -8,9 +8,9 @@ from flask import current_app, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from hall.api.schemas import IssueIn, ItemsEnvelope, TicketEnvelope, TokenIn, TokenQuery
+from hall.api.schemas import IssueIn, ItemsEnvelope, PrintOut, ReprintIn, TicketEnvelope, TokenIn, TokenQuery
 from hall.engine import STAFF_ROLES, Actor
-from hall.errors import Forbidden, NotFound, Unauthorized
+from hall.errors import Conflict, Forbidden, NotFound, Unauthorized
 from hall.web.context import hall_id_for, services
 from hall.web.limits import issue_limit, limiter
 from hall.web.security import current_actor, require_roles
@@ -108,3 +108,39 @@ def unpark(ticket_id: int) -> Any:
     """Missing materials arrived (mail/online): the parked ticket goes to the head of its queue."""
     actor = current_actor()
     return {"ticket": public_ticket(services().engine.unpark(actor, hall_id_for(actor), ticket_id))}
+
+
+def _print(actor: Actor, hall_id: int, ticket_id: int, printer: str | None) -> dict[str, Any]:
+    """Claim the print (audited, refused when not allowed), then print; printer trouble is not an error."""
+    svc = services()
+    view = svc.engine.claim_print(actor, hall_id, ticket_id)
+    ticket = public_ticket(view)
+    hall_name = svc.engine.reference(hall_id).name
+    outcome = current_app.extensions["hall.printing"].print_ticket(hall_id, printer, ticket, hall_name=hall_name)
+    return {**outcome, "ticket": ticket}
+
+
+@blp.route("/tickets/<int(max=2147483647):ticket_id>/print", methods=["POST"])
+@require_roles("kiosk")
+@blp.response(200, PrintOut)
+def print_ticket(ticket_id: int) -> Any:
+    """The kiosk prints the slip of a ticket it just issued (once). Not printed → show it on screen."""
+    actor = current_actor()
+    return _print(actor, hall_id_for(actor), ticket_id, actor.name)
+
+
+@blp.route("/tickets/<int(max=2147483647):ticket_id>/reprint", methods=["POST"])
+@require_roles(*STAFF_ROLES)
+@blp.arguments(ReprintIn)
+@blp.response(200, PrintOut)
+def reprint(args: dict[str, Any], ticket_id: int) -> Any:
+    """Reprint a slip at the guide desk (staff): the named printer or the hall's guide-desk printer."""
+    actor = current_actor()
+    hall_id = hall_id_for(actor)
+    printing = current_app.extensions["hall.printing"]
+    printer = args["printer"] or printing.default_printer(hall_id, services().engine.reference(hall_id).settings)
+    if printer is None:
+        raise Conflict("大厅未配置导办台打印机", code="no_printer")
+    if printer not in printing.printers(hall_id):
+        raise NotFound(f"打印机不存在: {printer}", code="printer_not_found")
+    return _print(actor, hall_id, ticket_id, printer)

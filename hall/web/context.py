@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app, request
 
+from hall.alerts import Alerts
 from hall.bus import EventBus
 from hall.clock import Clock
 from hall.db import Database
@@ -26,6 +27,7 @@ class HallApp:
     clock: Clock
     bus: EventBus
     passwords: Passwords
+    alerts: Alerts
     hall_id: int
     hall_code: str
     config: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,213 @@
+"""Device health and alerts: one open alert per (hall, source, kind), raised and cleared by checks.
+
+Core module: no Flask, Socket.IO, serial or escpos. Printers and serial devices report a status here; the
+manager dashboard and the log learn about it through the events published after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from hall.bus import EventBus
+from hall.clock import Clock, SystemClock
+from hall.db import Database
+from hall.errors import NotFound
+from hall.events import AlertCleared, AlertRaised, DeviceStatusChanged, DomainEvent
+from hall.models import Alert, Device
+
+log = logging.getLogger(__name__)
+
+# Device status -> (alert kind, level, message template). "ok" raises nothing and clears the device's alerts.
+STATUS_ALERTS: dict[str, tuple[str, str, str]] = {
+    "near_end": ("paper_near_end", "warning", "{name}纸卷将尽，请及时更换"),
+    "paper_out": ("paper_out", "critical", "{name}缺纸，已无法打印小票"),
+    "offline": ("device_offline", "critical", "{name}离线"),
+    "error": ("device_error", "critical", "{name}故障"),
+}
+DEVICE_STATUSES = frozenset({"ok", *STATUS_ALERTS})
+
+
+def device_source(name: str) -> str:
+    """The alert source naming a device."""
+    return f"device:{name}"
+
+
+class Alerts:
+    """Raises, clears and lists alerts; records device health."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, bus: EventBus | None = None) -> None:
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.bus = bus or EventBus()
+
+    def raise_alert(
+        self, hall_id: int, source: str, kind: str, message: str, *, level: str = "warning", details: dict | None = None
+    ) -> int:
+        """Open an alert unless the same one is already open; returns its id."""
+        events: list[DomainEvent] = []
+        with self.db.write() as session:
+            alert_id = self._raise(session, hall_id, source, kind, message, level, details or {}, events)
+        self.bus.publish(events)
+        return alert_id
+
+    def clear(self, hall_id: int, source: str, kind: str | None = None) -> int:
+        """Close the open alerts of a source (of one kind, or all); returns how many closed."""
+        events: list[DomainEvent] = []
+        with self.db.write() as session:
+            n = self._clear(session, hall_id, source, kind, events)
+        self.bus.publish(events)
+        return n
+
+    def open_alerts(self, hall_id: int, *, include_cleared: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+        """Alerts of the hall, newest first (open ones only unless asked)."""
+        stmt = select(Alert).where(Alert.hall_id == hall_id).order_by(Alert.id.desc()).limit(limit)
+        if not include_cleared:
+            stmt = stmt.where(Alert.cleared_at.is_(None))
+        with self.db.read() as session:
+            return [_alert_dict(a) for a in session.scalars(stmt)]
+
+    def report_device(self, hall_id: int, name: str, status: str, *, detail: str | None = None) -> str | None:
+        """Record a device's health; raise or clear its alerts when the status changes. Returns the previous one."""
+        if status not in DEVICE_STATUSES:
+            raise ValueError(f"unknown device status {status!r}")
+        now = self.clock.now()
+        events: list[DomainEvent] = []
+        with self.db.write() as session:
+            device = session.scalar(select(Device).where(Device.hall_id == hall_id, Device.name == name))
+            if device is None:
+                raise NotFound(f"设备不存在: {name}", code="device_not_found")
+            previous = device.status
+            device.status, device.status_at = status, now
+            if status != "offline":
+                device.last_seen = now
+            source = device_source(name)
+            wanted = STATUS_ALERTS.get(status)
+            # Clear alerts of other kinds first: paper out → near end is progress and must not leave "out" open.
+            self._clear(session, hall_id, source, None, events, keep=wanted[0] if wanted else None)
+            if wanted:
+                kind, level, template = wanted
+                label = _device_label(device)
+                message = template.format(name=label) + (f"（{detail}）" if detail else "")
+                self._raise(session, hall_id, source, kind, message, level, {"device": name}, events)
+            if previous != status:
+                events.append(
+                    DeviceStatusChanged(
+                        hall_id=hall_id, at=now, device=name, kind=device.kind, status=status, previous=previous
+                    )
+                )
+        if previous != status:
+            logger = log.info if status == "ok" else log.warning
+            logger("device %s: %s -> %s%s", name, previous, status, f" ({detail})" if detail else "")
+        self.bus.publish(events)
+        return previous
+
+    def devices(self, hall_id: int) -> list[dict[str, Any]]:
+        """Registered devices with their last known health (never their tokens)."""
+        with self.db.read() as session:
+            rows = session.scalars(select(Device).where(Device.hall_id == hall_id).order_by(Device.name))
+            return [
+                {
+                    "name": d.name,
+                    "kind": d.kind,
+                    "window": d.window_number,
+                    "active": d.active,
+                    "status": d.status,
+                    "status_at": _iso(d.status_at),
+                    "last_seen": _iso(d.last_seen),
+                }
+                for d in rows
+            ]
+
+    # --- inside a transaction -------------------------------------------------------------------
+    def _raise(
+        self,
+        session: Any,
+        hall_id: int,
+        source: str,
+        kind: str,
+        message: str,
+        level: str,
+        details: dict,
+        events: list[DomainEvent],
+    ) -> int:
+        existing = session.scalar(
+            select(Alert).where(
+                Alert.hall_id == hall_id, Alert.source == source, Alert.kind == kind, Alert.cleared_at.is_(None)
+            )
+        )
+        if existing is not None:
+            return existing.id
+        now = self.clock.now()
+        alert = Alert(
+            hall_id=hall_id,
+            source=source,
+            kind=kind,
+            level=level,
+            message=message[:200],
+            details=details,
+            raised_at=now,
+        )
+        session.add(alert)
+        session.flush()
+        events.append(
+            AlertRaised(
+                hall_id=hall_id, at=now, alert_id=alert.id, source=source, kind=kind, level=level, message=alert.message
+            )
+        )
+        return alert.id
+
+    def _clear(
+        self,
+        session: Any,
+        hall_id: int,
+        source: str,
+        kind: str | None,
+        events: list[DomainEvent],
+        *,
+        keep: str | None = None,
+    ) -> int:
+        stmt = select(Alert).where(Alert.hall_id == hall_id, Alert.source == source, Alert.cleared_at.is_(None))
+        if kind is not None:
+            stmt = stmt.where(Alert.kind == kind)
+        now = self.clock.now()
+        n = 0
+        for alert in session.scalars(stmt):
+            if alert.kind == keep:
+                continue
+            alert.cleared_at = now
+            events.append(AlertCleared(hall_id=hall_id, at=now, alert_id=alert.id, source=source, kind=alert.kind))
+            n += 1
+        return n
+
+
+def _device_label(device: Device) -> str:
+    kinds = {
+        "kiosk": "取号机",
+        "printer": "打印机",
+        "display": "显示屏",
+        "led": "条屏",
+        "pad": "评价器",
+        "keypad": "呼叫器",
+    }
+    return f"{kinds.get(device.kind, '设备')}{device.name}"
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _alert_dict(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "source": a.source,
+        "kind": a.kind,
+        "level": a.level,
+        "message": a.message,
+        "details": a.details or {},
+        "raised_at": a.raised_at.isoformat(),
+        "cleared_at": _iso(a.cleared_at),
+    }
