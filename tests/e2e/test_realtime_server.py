@@ -26,8 +26,9 @@ class DisplayClient:
         self.client = socketio.Client(reconnection=False)
         for name in ("snapshot", "called", "queues", "windows", "hello", "hall_changed"):
             self.client.on(name, (lambda n: lambda data: self.events.put((n, data)))(name), namespace=namespace)
-        self.client.connect(url, namespaces=[namespace], transports=["websocket"], headers=headers or {},
-                            wait_timeout=10)
+        self.client.connect(
+            url, namespaces=[namespace], transports=["websocket"], headers=headers or {}, wait_timeout=10
+        )
 
     def next(self, name: str, timeout: float = 5.0) -> dict:
         """The next event called ``name`` (others are skipped)."""
@@ -126,7 +127,9 @@ def redis_url(tmp_path: Path):
     port = free_port()
     proc = subprocess.Popen(
         ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
     )
     deadline = time.monotonic() + 10
     import redis

@@ -14,8 +14,16 @@ BOTH = WindowView(number=9, kind="comprehensive", queues=("A", "R"))
 
 def cand(tid: int, queue: str, key: float, waited_min: float = 1, **kw) -> Candidate:
     kind = {"L": "priority", "J": "joint", "B": "long"}.get(queue, "normal")
-    return Candidate(ticket_id=tid, queue=queue, sort_key=key, waited_seconds=waited_min * 60, queue_kind=kind,
-                     priority=queue == "L", joint=queue == "J", **kw)
+    return Candidate(
+        ticket_id=tid,
+        queue=queue,
+        sort_key=key,
+        waited_seconds=waited_min * 60,
+        queue_kind=kind,
+        priority=queue == "L",
+        joint=queue == "J",
+        **kw,
+    )
 
 
 def test_pooled_is_fifo_across_the_windows_queues() -> None:

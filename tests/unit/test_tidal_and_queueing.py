@@ -32,8 +32,9 @@ def test_mean_wait_and_the_pooling_claim_of_the_domain_notes() -> None:
 
 
 def load(per_hour: float, windows: int = 5, head: float = 0.0, at: time = time(11, 0)) -> Load:
-    return Load(arrivals_per_hour=per_hour, mean_service_minutes=6, open_windows=windows, head_wait_minutes=head,
-                local_time=at)
+    return Load(
+        arrivals_per_hour=per_hour, mean_service_minutes=6, open_windows=windows, head_wait_minutes=head, local_time=at
+    )
 
 
 def test_opens_in_scheduled_peak_and_on_load() -> None:

@@ -72,8 +72,9 @@ def test_a_call_reaches_displays_with_the_announcement(app, kiosk, staff) -> Non
     # A refresh coalesced from the two issues may still land after connecting, so wait for the settled counts.
     assert settles(display, "queues", lambda m: {q["code"]: q["waiting"] for q in m["queues"]}["A"] == 1)
     assert settles(
-        display, "windows", lambda m: any(w["number"] == 3 and (w["current"] or {}).get("number") == "A001"
-                                          for w in m["windows"])
+        display,
+        "windows",
+        lambda m: any(w["number"] == 3 and (w["current"] or {}).get("number") == "A001" for w in m["windows"]),
     )
 
 
