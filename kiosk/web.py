@@ -8,6 +8,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import get_locale
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static")
 
@@ -32,6 +33,7 @@ def kiosk() -> Any:
         hall_code=svc.hall_code,
         hall_name=svc.config["hall"]["name"],
         online_portal=settings.get("online_portal"),
+        lang=str(get_locale() or "zh_CN"),
     )
 
 
