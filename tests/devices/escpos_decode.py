@@ -1,5 +1,5 @@
-"""The tests' ESC/POS reader (the same one the printer emulator uses to show receipts)."""
+"""The tests' ESC/POS reader: the same decoder the printer emulator uses (devices/escpos_text.py)."""
 
-from devices.escpos_decode import decode, describe, texts
+from devices.escpos_text import decode, describe, iter_ops, texts
 
-__all__ = ["decode", "describe", "texts"]
+__all__ = ["decode", "describe", "iter_ops", "texts"]
