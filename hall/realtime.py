@@ -28,6 +28,10 @@ from hall.web.context import HallApp
 log = logging.getLogger(__name__)
 
 
+# Domain event → the /manager message announcing it.
+MANAGER_EVENTS = {"AlertRaised": "alert", "AlertCleared": "alert_cleared", "DeviceStatusChanged": "device"}
+
+
 def hall_room(hall_id: int) -> str:
     """Room of everyone watching one hall."""
     return f"hall:{hall_id}"
@@ -68,6 +72,12 @@ class Broadcaster:
         """Called by the bus after commit: announce calls at once, mark the hall for a count refresh."""
         if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)) and event.window is not None:
             self.socketio.emit("called", self.called_payload(event), to=hall_room(event.hall_id), namespace="/display")
+        elif isinstance(event, (ev.AlertRaised, ev.AlertCleared, ev.DeviceStatusChanged)):
+            # Managers and duty leaders see alerts at once; alerts change no counts.
+            self.socketio.emit(
+                MANAGER_EVENTS[event.name], event.to_dict(), to=hall_room(event.hall_id), namespace="/manager"
+            )
+            return
         with self._lock:
             self._dirty.add(event.hall_id)
         self._wake.set()

@@ -120,3 +120,19 @@ def test_events_reach_sockets_only_after_commit(app, kiosk, svc) -> None:
     r = manager.post("/api/v1/windows/4/call-next")
     assert r.status_code == 409
     assert seen == []
+
+
+def test_managers_hear_device_alerts_at_once(app, svc) -> None:
+    manager = sio(app).test_client(app, namespace="/manager", flask_test_client=login(app, "manager"))
+    received(manager, "load", "/manager")
+    svc.alerts.report_device(svc.hall_id, "kiosk-1", "paper_out")
+    (alert,) = received(manager, "alert", "/manager")
+    assert alert["kind"] == "paper_out" and alert["source"] == "device:kiosk-1" and "缺纸" in alert["message"]
+    (device,) = received(manager, "device", "/manager")
+    assert device["status"] == "paper_out" and device["previous"] is None
+    svc.alerts.report_device(svc.hall_id, "kiosk-1", "ok")
+    (cleared,) = received(manager, "alert_cleared", "/manager")
+    assert cleared["alert_id"] == alert["alert_id"]
+    display = sio(app).test_client(app, namespace="/display")
+    svc.alerts.report_device(svc.hall_id, "kiosk-1", "offline")
+    assert received(display, "alert", "/display", timeout=0.3) == [], "citizens' screens never show alerts"
