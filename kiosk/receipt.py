@@ -125,14 +125,14 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
         too_long = len(token) > 1 and text_width(token) > width - text_width(indent)
         chunks = list(token) if too_long else [token]
         for chunk in chunks:
-            if line.strip() and text_width(line + chunk) > width:
-                lines.append(line.rstrip())
+            if line.strip(" ") and text_width(line + chunk) > width:
+                lines.append(line.rstrip(" "))
                 line = indent
-            if not line.strip() and chunk == " ":
+            if not line.strip(" ") and chunk == " ":
                 continue  # no line starts with the space it was broken at
             line += chunk
-    if line.strip() or not lines:
-        lines.append(line.rstrip())
+    if line.strip(" ") or not lines:
+        lines.append(line.rstrip(" "))
     return lines
 
 
