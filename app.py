@@ -18,6 +18,7 @@ from flask_socketio import SocketIO
 
 from hall import config as hall_config
 from hall.alerts import Alerts
+from hall.appointments import Appointments
 from hall.bus import EventBus
 from hall.clock import SystemClock
 from hall.db import Database
@@ -104,6 +105,7 @@ def init_services(app: Flask) -> HallApp:
         bus=bus,
         passwords=passwords,
         alerts=Alerts(db, clock, bus),
+        appointments=Appointments(engine),
         hall_id=hall_id,
         hall_code=data["hall"]["code"],
         config=data,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -281,7 +281,8 @@ class Engine:
     def _free_window(self, window: Window) -> None:
         window.current_ticket_id = None
 
-    def _hash_id(self, number: str) -> str:
+    def hash_id(self, number: str) -> str:
+        """A keyed hash of a normalised ID number (limits and bookings match people without storing IDs)."""
         return hashlib.sha256(self._pepper + number.encode()).hexdigest()
 
     # --- reference data -------------------------------------------------------------------------------
@@ -316,8 +317,15 @@ class Engine:
         priority: str | None = None,
         id_number: str | None = None,
         channel: str = "kiosk",
+        sort_at: datetime | None = None,
+        within: Callable[[Repository, int], None] | None = None,
     ) -> dict[str, Any]:
-        """Give a citizen a number for one item, or two items of different departments (一件事)."""
+        """Give a citizen a number for one item, or two items of different departments (一件事).
+
+        ``sort_at`` places the ticket in line as if it had arrived then (an appointment keeps its slot);
+        ``within(repo, ticket_id)`` runs inside the issuing transaction (a check-in marks its booking there,
+        so a booking can never yield two tickets).
+        """
         if actor.role not in ISSUER_ROLES:
             raise Forbidden("无权取号", code="forbidden_role")
         self._check_hall(actor, hall_id)
@@ -354,7 +362,7 @@ class Engine:
                 raise Invalid("根据身份证号码，年龄未满65周岁，不能走老年人绿色通道", code="not_elderly")
             normal = idcard.normalise(id_number)
             id_masked = normal if settings.get("id_storage") == "full" else idcard.mask(normal)
-            id_hash = self._hash_id(normal)
+            id_hash = self.hash_id(normal)
         with self._tx() as tx:
             limit = int(settings.get("tickets_per_id_per_day") or 0)
             if id_hash and limit and tx.repo.tickets_issued_today(hall_id, day, id_hash) >= limit:
@@ -372,7 +380,7 @@ class Engine:
                 number=numbering.format_number(queue.prefix, seq, int(settings["number_digits"])),
                 queue_code=queue.code,
             )
-            sort_key = queue_key(now, seq)
+            sort_key = queue_key(min(sort_at, now) if sort_at else now, seq)
             # Count before inserting: the new ticket is behind everyone already waiting in its pool.
             ahead = tx.repo.count_ahead(hall_id, ref.pooled_queues(queue.code), sort_key, None)
             servers, free = tx.repo.open_windows_serving(hall_id, queue.code)
@@ -414,6 +422,8 @@ class Engine:
                 items=[{"item_id": it.id, "item_code": it.code, "position": n} for n, it in enumerate(chosen)],
                 periods=[p.__dict__ for p in draft.periods],
             )
+            if within is not None:
+                within(tx.repo, draft.id)
             self._audit(
                 tx,
                 actor,

@@ -258,6 +258,33 @@ class Period(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class Booking(Base):
+    """预约办: a citizen's slot for one item; checked in at the kiosk or the guide desk for a ticket."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "day", "code"),
+        Index("ix_bookings_slot", "hall_id", "slot_start"),
+        Index("ix_bookings_person", "hall_id", "day", "id_hash"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    item_code: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    slot_start: Mapped[datetime]
+    slot_end: Mapped[datetime]
+    code: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(20), default="booked")  # booked|cancelled|checked_in|late|no_show
+    id_hash: Mapped[str] = mapped_column(String(64))
+    id_masked: Mapped[str] = mapped_column(String(32))
+    phone_masked: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20), default="online")
+    created_at: Mapped[datetime]
+    changed_at: Mapped[datetime | None]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+
 class Alert(Base):
     """Something the duty leader or manager must look at (printer out of paper, device offline, …).
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, request
 
 from hall.alerts import Alerts
+from hall.appointments import Appointments
 from hall.bus import EventBus
 from hall.clock import Clock
 from hall.db import Database
@@ -28,6 +29,7 @@ class HallApp:
     bus: EventBus
     passwords: Passwords
     alerts: Alerts
+    appointments: Appointments
     hall_id: int
     hall_code: str
     config: dict[str, Any] = field(default_factory=dict)

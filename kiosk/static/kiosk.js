@@ -159,8 +159,32 @@
   };
   $('id-skip').onclick = () => { state.idNumber = ''; show('home'); };
 
+  let busy = false; // a double tap must never take two numbers
+
+  // --- 预约签到 ------------------------------------------------------------------------------------------
+  let code = '';
+  $('booking').onclick = () => { code = ''; $('b-value').textContent = ''; $('b-error').hidden = true; show('checkin'); };
+  for (const k of document.querySelectorAll('.bkey')) {
+    k.onclick = () => {
+      const key = k.dataset.key;
+      if (key === '⌫') code = code.slice(0, -1); else if (key && code.length < 6) code += key;
+      $('b-value').textContent = code; $('b-error').hidden = true; touch();
+    };
+  }
+  $('b-ok').onclick = async () => {
+    if (code.length !== 6) { $('b-error').textContent = T.code_short; $('b-error').hidden = false; return; }
+    if (busy) return;
+    busy = true;
+    try {
+      let r;
+      try { r = await api('POST', `/api/v1/appointments/${code}/check-in`); } catch (e) { toast(T.offline); return; }
+      if (r.status === 201) { done(r.data.ticket); return; }
+      const err = (r.data && r.data.error) || {};
+      $('b-error').textContent = err.message || T.error; $('b-error').hidden = false; say(err.message || T.error);
+    } finally { busy = false; }
+  };
+
   // --- taking the number ---------------------------------------------------------------------------
-  let busy = false;
   async function take(items) {
     if (busy) return; // a double tap must not take two numbers
     busy = true;
@@ -211,6 +235,7 @@
     b.onclick = () => {
       if (state.screen === 'detail' && state.category) listCategory();
       else if (state.screen === 'idpad') show('groups');
+      else if (state.screen === 'checkin') show('home');
       else { if (state.screen === 'category' && state.chosen.length) state.chosen = []; banner(); show('home'); }
     };
   }

@@ -182,3 +182,40 @@ def test_closed_hall_shows_the_closed_screen(browser, tmp_path) -> None:
         expect(page.locator("#closed")).to_be_visible(timeout=5000)
         expect(page.locator("#c-today")).to_have_text("今日不办公")
         context.close()
+
+
+def test_appointment_check_in_at_the_kiosk(page, live_server) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import requests
+    from playwright.sync_api import expect
+
+    from hall.idcard import make_valid
+
+    # A slot that is open now: the live server accepts tickets at any hour, but bookings follow the calendar,
+    # so book through the API for the next open slot of any day and check that the kiosk refuses it early.
+    slots = []
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)  # from the day after tomorrow
+    for _ in range(10):
+        day += timedelta(days=1)
+        r = requests.get(
+            f"{live_server.url}/api/v1/appointments/slots", params={"item": "YB001", "day": day.isoformat()}, timeout=10
+        )
+        slots = [s for s in r.json()["slots"] if s["open"]]
+        if slots:
+            break
+    booking = requests.post(
+        f"{live_server.url}/api/v1/appointments",
+        json={"item": "YB001", "slot_start": slots[0]["start"], "id_number": make_valid("11010119600101123")},
+        timeout=10,
+    ).json()["booking"]
+    page.locator("#booking").click()
+    for digit in booking["code"]:
+        page.locator(f'.bkey[data-key="{digit}"]').click()
+    page.locator("#b-ok").click()
+    # Not today: the kiosk says so instead of giving a number.
+    expect(page.locator("#b-error")).to_contain_text("签到只限预约当天", timeout=5000)
+    page.locator('.bkey[data-key="⌫"]').click()
+    page.locator("#b-ok").click()
+    expect(page.locator("#b-error")).to_have_text("预约号为6位数字")
