@@ -53,6 +53,7 @@ class PrinterEmulator:
         self.state = state
         self.on_job = on_job
         self._buffers: list[bytearray] = []  # one per connection
+        self._done: set[int] = set()  # indexes of the connections that have closed
         self._changed = threading.Condition()
         self._server = socket.create_server((host, port))
         self._server.settimeout(0.1)
@@ -91,9 +92,13 @@ class PrinterEmulator:
         return b"".join(self.jobs)
 
     def wait_for_jobs(self, count: int = 1, timeout: float = 5.0) -> list[bytes]:
-        """The jobs once there are at least ``count`` (or whatever there is after ``timeout`` seconds)."""
+        """The jobs once ``count`` connections carrying data have closed (or whatever there is after ``timeout``)."""
+
+        def complete() -> bool:
+            return sum(1 for n, buf in enumerate(self._buffers) if buf and n in self._done) >= count
+
         with self._changed:
-            self._changed.wait_for(lambda: sum(1 for buf in self._buffers if buf) >= count, timeout)
+            self._changed.wait_for(complete, timeout)
         return self.jobs
 
     def clear(self) -> None:
@@ -138,6 +143,7 @@ class PrinterEmulator:
     def _client(self, conn: socket.socket) -> None:
         buf = bytearray()
         with self._changed:
+            index = len(self._buffers)
             self._buffers.append(buf)
             self._clients.add(conn)
         conn.settimeout(0.1)
@@ -182,6 +188,8 @@ class PrinterEmulator:
             conn.close()
             with self._changed:
                 self._clients.discard(conn)
+                self._done.add(index)
+                self._changed.notify_all()
                 job = bytes(buf)
             if job and self.on_job is not None:
                 try:

@@ -144,6 +144,8 @@ def open_printer(cfg: PrinterConfig) -> Any:
         baudrate = int(query.get("baudrate", ["9600"])[0])
         printer = Serial(parts.path, baudrate=baudrate, timeout=cfg.timeout)
     elif parts.scheme == "usb":
+        if not Usb.is_usable():  # checked first: a Usb object without pyusb raises again when collected
+            raise RuntimeError("USB printers need pyusb: pip install 'python-escpos[usb]'")
         vid, _, pid = parts.netloc.partition(":")
         printer = Usb(int(vid, 16), int(pid, 16), timeout=int(cfg.timeout * 1000))
     elif parts.scheme == "file":
@@ -192,7 +194,6 @@ def render(printer: Any, blocks: list[Block], cfg: PrinterConfig) -> None:
             printer._raw(b"\x1b\x64" + bytes([max(0, min(255, block.lines))]))  # ESC d n
         elif isinstance(block, Cut):
             printer.cut()  # ESC d 6 (past the cutter) + GS V 0
-    printer.set(align="left", bold=False)
 
 
 def raster_qr(data: str, module: int, dots: int) -> bytes:
@@ -300,8 +301,8 @@ def query_status(cfg: PrinterConfig) -> PrinterStatus:
     except CONNECTION_ERRORS as exc:
         log.info("printer %s unreachable: %s", cfg.url, exc)
         return PrinterStatus.OFFLINE
-    except Exception:  # a missing USB library, a bad config: not the printer's fault, but not printable either
-        log.exception("printer %s cannot be opened", cfg.url)
+    except Exception as exc:  # a missing USB library, a bad config: not the printer's fault, not printable either
+        log.error("printer %s cannot be opened: %s", cfg.url, exc)  # polled often: no traceback every time
         return PrinterStatus.ERROR
     try:
         return _probe(printer, cfg.timeout) or PrinterStatus.OFFLINE
@@ -333,7 +334,7 @@ def print_receipt(cfg: PrinterConfig, blocks: list[Block]) -> PrinterStatus:
         log.warning("printer %s unreachable: %s", cfg.url, exc)
         raise PrintFailed(PrinterStatus.OFFLINE, str(exc)) from exc
     except Exception as exc:
-        log.exception("printer %s cannot be opened", cfg.url)
+        log.error("printer %s cannot be opened: %s", cfg.url, exc)
         raise PrintFailed(PrinterStatus.ERROR, type(exc).__name__) from exc
     try:
         status = _probe(printer, cfg.timeout) or PrinterStatus.OFFLINE
