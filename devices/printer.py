@@ -211,10 +211,12 @@ def raster_qr(data: str, module: int, dots: int) -> bytes:
     module = max(1, min(module, dots // count))
     code.box_size = module
     symbol = code.make_image().get_image().convert("1")
+    centre = (dots - symbol.width) // 2
+    offsets = [centre + d for d in (0, 1, -1, 2, -2, 3, -3, 4, -4) if 0 <= centre + d <= dots - symbol.width]
     out = b""
-    for shift in range(8):
+    for x in offsets or [0]:
         canvas = Image.new("1", (dots, symbol.height), 1)
-        canvas.paste(symbol, ((dots - symbol.width) // 2 + shift, 0))
+        canvas.paste(symbol, (x, 0))
         dummy = Dummy()
         # The profile's data is shared by every printer object: give this one its own copy with the width.
         dummy.profile.profile_data = {**dummy.profile.profile_data, "media": {"width": {"pixels": dots}}}
