@@ -24,6 +24,7 @@ from hall.clock import SystemClock
 from hall.db import Database
 from hall.engine import Engine
 from hall.passwords import Passwords
+from hall.tidal_live import TidalController
 from hall.web.context import HallApp
 
 ROOT = Path(__file__).resolve().parent
@@ -64,6 +65,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         RATELIMIT_ENABLED=os.environ.get("HALL_RATELIMIT", "1") != "0",
         # How often printers are asked for their status (0 = never; tests poll explicitly).
         DEVICE_POLL_SECONDS=float(os.environ.get("HALL_DEVICE_POLL_SECONDS", "30")),
+        # How often the tidal window rule runs (0 = never; tests tick explicitly).
+        TIDAL_TICK_SECONDS=float(os.environ.get("HALL_TIDAL_TICK_SECONDS", "60")),
     )
     if test_config:
         app.config.update(test_config)
@@ -106,6 +109,7 @@ def init_services(app: Flask) -> HallApp:
         passwords=passwords,
         alerts=Alerts(db, clock, bus),
         appointments=Appointments(engine),
+        tidal=TidalController(engine),
         hall_id=hall_id,
         hall_code=data["hall"]["code"],
         config=data,
@@ -133,7 +137,7 @@ def init_realtime(app: Flask, svc: HallApp) -> None:
 
 
 def init_devices(app: Flask, svc: HallApp) -> None:
-    """Ticket printing for kiosks and the guide desk, with printer health polling."""
+    """Ticket printing for kiosks and the guide desk with printer health polling; the tidal window's rule."""
     from kiosk.printing import PrintService
 
     settings = svc.config["hall"].get("settings", {})
@@ -142,6 +146,9 @@ def init_devices(app: Flask, svc: HallApp) -> None:
     interval = app.config["DEVICE_POLL_SECONDS"]
     if interval > 0 and not app.config.get("TESTING"):
         printing.start_monitor([svc.hall_id], interval)
+    tick = app.config["TIDAL_TICK_SECONDS"]
+    if tick > 0 and not app.config.get("TESTING"):
+        svc.tidal.start([svc.hall_id], tick)
 
 
 def init_pages(app: Flask) -> None:

@@ -763,6 +763,20 @@ class Engine:
             self._move(tx, ticket, Action.CANCEL, actor)
             return self._view(tx.repo, ticket)
 
+    def record(
+        self,
+        actor: Actor,
+        hall_id: int,
+        action: str,
+        *,
+        target: str | None = None,
+        before: dict | None = None,
+        after: dict | None = None,
+    ) -> None:
+        """Write an audit row for a change made outside the engine's own moves (overrides, admin edits)."""
+        with self._tx() as tx:
+            self._audit(tx, actor, action, hall_id=hall_id, target=target, before=before, after=after)
+
     def claim_print(self, actor: Actor, hall_id: int, ticket_id: int) -> dict[str, Any]:
         """Record a print of a ticket's receipt and return its view (with the tracking secret for the QR).
 

@@ -173,3 +173,14 @@ class DeviceStatusChanged(DomainEvent):
     kind: str
     status: str
     previous: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TidalDecided(DomainEvent):
+    """The tidal window was opened or closed by the rule or a manager's override, and why."""
+
+    window: int
+    open: bool
+    reason: str
+    predicted_wait_minutes: float = 0.0
+    override: str | None = None

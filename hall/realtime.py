@@ -72,6 +72,12 @@ class Broadcaster:
         """Called by the bus after commit: announce calls at once, mark the hall for a count refresh."""
         if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)) and event.window is not None:
             self.socketio.emit("called", self.called_payload(event), to=hall_room(event.hall_id), namespace="/display")
+        elif isinstance(event, ev.TidalDecided):
+            # Clerks learn to staff (or leave) the tidal window; managers see why; displays may announce it.
+            payload = event.to_dict()
+            for namespace in ("/manager", "/counter", "/display"):
+                self.socketio.emit("tidal", payload, to=hall_room(event.hall_id), namespace=namespace)
+            return
         elif isinstance(event, (ev.AlertRaised, ev.AlertCleared, ev.DeviceStatusChanged)):
             # Managers and duty leaders see alerts at once; alerts change no counts.
             self.socketio.emit(

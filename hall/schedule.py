@@ -36,6 +36,11 @@ def _t(text: str) -> time:
     return time(int(hh), int(mm))
 
 
+def parse_time(text: str) -> time:
+    """``"09:30"`` → 09:30 (for settings that name times of day)."""
+    return _t(text)
+
+
 def _sessions(raw: Any) -> tuple[Session, ...]:
     out = tuple((_t(a), _t(b)) for a, b in (raw or []))
     for start, end in out:

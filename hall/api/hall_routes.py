@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from flask_smorest import Blueprint
 
-from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut
+from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut, TidalIn, TidalOut
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, require_roles
@@ -62,3 +62,22 @@ def check_devices() -> Any:
     hall_id = hall_id_for(actor)
     current_app.extensions["hall.printing"].check(hall_id)
     return {"devices": services().alerts.devices(hall_id)}
+
+
+@blp.route("/tidal", methods=["GET"])
+@require_roles(*STAFF_ROLES)
+@blp.response(200, TidalOut)
+def tidal() -> Any:
+    """The tidal window: open or not, a manager's override, and the rule's last reason."""
+    actor = current_actor()
+    return services().tidal.status(hall_id_for(actor))
+
+
+@blp.route("/tidal", methods=["POST"])
+@require_roles(*SUPERVISOR_ROLES)
+@blp.arguments(TidalIn)
+@blp.response(200, TidalOut)
+def tidal_override(args: dict[str, Any]) -> Any:
+    """Force the tidal window open or closed, or give it back to the rule (``auto``)."""
+    actor = current_actor()
+    return services().tidal.override(actor, hall_id_for(actor), args["mode"])

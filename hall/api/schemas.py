@@ -346,3 +346,21 @@ class DevicesOut(ma.Schema):
     """``{"devices": […]}``."""
 
     devices = ma.fields.List(ma.fields.Nested(DeviceOut))
+
+
+class TidalIn(Strict):
+    """``{"mode": "open" | "closed" | "auto"}``."""
+
+    mode = ma.fields.String(required=True, validate=validate.OneOf(["open", "closed", "auto"]))
+
+
+class TidalOut(ma.Schema):
+    """The tidal window's state."""
+
+    window = ma.fields.Integer(allow_none=True)
+    state = ma.fields.String()
+    open = ma.fields.Boolean()
+    override = ma.fields.String(allow_none=True)
+    pending_close = ma.fields.Boolean()
+    reason = ma.fields.String(allow_none=True)
+    predicted_wait_minutes = ma.fields.Float(allow_none=True)

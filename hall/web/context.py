@@ -17,6 +17,7 @@ from hall.engine import Engine
 from hall.errors import NotFound
 from hall.passwords import Passwords
 from hall.repository import Repository
+from hall.tidal_live import TidalController
 
 
 @dataclass
@@ -30,6 +31,7 @@ class HallApp:
     passwords: Passwords
     alerts: Alerts
     appointments: Appointments
+    tidal: TidalController
     hall_id: int
     hall_code: str
     config: dict[str, Any] = field(default_factory=dict)

@@ -10,7 +10,7 @@ def test_kiosk_page_is_chinese_first_and_self_contained(client) -> None:
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert "自助取号" in html and "绿色通道" in html and "大字模式" in html
-    assert "<script src=\"http" not in html and "<link rel=\"stylesheet\" href=\"http" not in html, "no CDN"
+    assert '<script src="http' not in html and '<link rel="stylesheet" href="http' not in html, "no CDN"
     with client.get("/kiosk/static/kiosk.js") as js:
         assert js.status_code == 200
     en = client.get("/kiosk?lang=en").get_data(as_text=True)

@@ -136,3 +136,12 @@ def test_managers_hear_device_alerts_at_once(app, svc) -> None:
     display = sio(app).test_client(app, namespace="/display")
     svc.alerts.report_device(svc.hall_id, "kiosk-1", "offline")
     assert received(display, "alert", "/display", timeout=0.3) == [], "citizens' screens never show alerts"
+
+
+def test_clerks_and_managers_hear_the_tidal_window_open(app, svc) -> None:
+    console = sio(app).test_client(app, namespace="/counter", flask_test_client=login(app, "clerk1"))
+    manager = sio(app).test_client(app, namespace="/manager", flask_test_client=login(app, "manager"))
+    svc.tidal.tick(svc.hall_id)  # 09:00 on the fake clock: the morning peak
+    (told,) = received(console, "tidal", "/counter")
+    assert told["open"] is True and told["window"] == 6 and told["reason"] == "scheduled peak"
+    assert received(manager, "tidal", "/manager")[0]["open"] is True
