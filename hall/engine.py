@@ -13,13 +13,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cachetools import TTLCache
 
-from hall import eta, idcard, lifecycle, numbering, schedule
+from hall import eta, idcard, lifecycle, numbering, schedule, stats
 from hall.bus import EventBus
 from hall.catalog import HallRef, ItemRef, QueueRef
 from hall.clock import Clock, SystemClock
@@ -908,6 +908,14 @@ class Engine:
             for item in out:
                 item["quota_left"] = left.get(item["code"])
         return out
+
+    def day_stats(self, hall_id: int, day: date | None = None) -> dict[str, Any]:
+        """A day's waits, outcomes, arrivals and ETA accuracy (predicted range vs actual wait), from history."""
+        ref = self.reference(hall_id)
+        day = day or numbering.service_day(self.clock.now(), ref.timezone)
+        with self.db.read() as session:
+            rows, tickets = Repository(session).period_rows(hall_id, day)
+        return {"day": day.isoformat(), **stats.day_summary(rows, tickets, ZoneInfo(ref.timezone))}
 
     def load(self, hall_id: int) -> dict[str, Any]:
         """Live load: waiting and longest wait per queue, every window's state and current ticket."""

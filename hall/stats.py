@@ -104,3 +104,41 @@ def eta_accuracy(pairs: Iterable[tuple[float, float, float]]) -> dict[str, Any]:
     mae = sum(abs((lo + hi) / 2 - actual) for lo, hi, actual in triples) / len(triples)
     inside = sum(1 for lo, hi, actual in triples if lo <= actual <= hi) / len(triples)
     return {"count": len(triples), "mae": round(mae, 2), "inside": round(inside, 4)}
+
+
+def day_summary(rows: Iterable[PeriodRow], tickets: Sequence[dict[str, Any]], tz: Any = None) -> dict[str, Any]:
+    """One day of a hall: waits (all, priority, normal), outcomes, arrivals per hour and ETA accuracy.
+
+    ``tickets`` are dicts with id, priority, issued_at, eta_low, eta_high (as Repository.period_rows gives);
+    the ETA is judged only for tickets that were called, against their first printed range.
+    """
+    f = facts(rows)
+    waits: list[float] = []
+    prio: list[float] = []
+    normal: list[float] = []
+    eta_pairs: list[tuple[float, float, float]] = []
+    outcomes: dict[str, int] = {}
+    per_hour: dict[int, int] = {}
+    for t in tickets:
+        local = t["issued_at"].astimezone(tz) if tz else t["issued_at"]
+        per_hour[local.hour] = per_hour.get(local.hour, 0) + 1
+        fact = f.get(t["id"])
+        if fact is None:
+            continue
+        key = fact.outcome or "open"
+        outcomes[key] = outcomes.get(key, 0) + 1
+        if fact.wait_minutes is None:
+            continue
+        waits.append(fact.wait_minutes)
+        (prio if t.get("priority") else normal).append(fact.wait_minutes)
+        if t.get("eta_low") is not None and t.get("eta_high") is not None:
+            eta_pairs.append((float(t["eta_low"]), float(t["eta_high"]), fact.wait_minutes))
+    return {
+        "tickets": len(tickets),
+        "wait": wait_summary(waits),
+        "wait_priority": wait_summary(prio),
+        "wait_normal": wait_summary(normal),
+        "outcomes": outcomes,
+        "arrivals_per_hour": {f"{h:02d}": n for h, n in sorted(per_hour.items())},
+        "eta": eta_accuracy(eta_pairs),
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import current_app
 from flask_smorest import Blueprint
 
@@ -81,3 +82,18 @@ def tidal_override(args: dict[str, Any]) -> Any:
     """Force the tidal window open or closed, or give it back to the rule (``auto``)."""
     actor = current_actor()
     return services().tidal.override(actor, hall_id_for(actor), args["mode"])
+
+
+class StatsQuery(ma.Schema):
+    """``?day=YYYY-MM-DD`` (default today)."""
+
+    day = ma.fields.Date(load_default=None)
+
+
+@blp.route("/stats", methods=["GET"])
+@require_roles(*SUPERVISOR_ROLES)
+@blp.arguments(StatsQuery, location="query")
+def day_stats(args: dict[str, Any]) -> Any:
+    """A day's mean/P90 waits (all, 绿色通道, normal), outcomes, arrivals per hour and ETA accuracy."""
+    actor = current_actor()
+    return services().engine.day_stats(hall_id_for(actor), args["day"])
