@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := hall/web/static/vendor
 
-.PHONY: install run test bench lint clean assets translations
+.PHONY: install run test bench lint clean assets translations emulators
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -43,9 +43,15 @@ test: install
 bench: install
 	$(BIN)/python -m bench
 
+# Three emulated receipt printers for the demo kiosks (9100, 9101) and the guide desk (9102); Ctrl-C stops them.
+emulators: install
+	$(BIN)/python -m devices.emulate printer --listen 127.0.0.1:9101 < /dev/null & \
+	$(BIN)/python -m devices.emulate printer --listen 127.0.0.1:9102 < /dev/null & \
+	trap 'kill 0' INT TERM EXIT; $(BIN)/python -m devices.emulate printer --listen 127.0.0.1:9100
+
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check hall app.py
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache
