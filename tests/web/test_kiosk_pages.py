@@ -14,7 +14,7 @@ def test_kiosk_page_is_chinese_first_and_self_contained(client) -> None:
     with client.get("/kiosk/static/kiosk.js") as js:
         assert js.status_code == 200
     en = client.get("/kiosk?lang=en").get_data(as_text=True)
-    assert 'lang="en"' in en
+    assert 'lang="en"' in en and "Take a number" in en and "Large text" in en
 
 
 def test_tracking_qr_is_an_svg_for_real_tickets_only(client, kiosk) -> None:
