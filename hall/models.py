@@ -285,6 +285,44 @@ class Booking(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
 
+class Rating(Base):
+    """好差评: one rating per 办件 (ticket × item), five levels plus the four on-site indicators."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("ticket_item_id"), Index("ix_ratings_hall_time", "hall_id", "rated_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_item_id: Mapped[int] = mapped_column(ForeignKey("ticket_items.id"))
+    item_code: Mapped[str] = mapped_column(String(40))
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)  # 5 非常满意 … 1 非常不满意
+    indicators: Mapped[dict[str, Any]] = mapped_column(default=dict)  # overall, efficiency, level, attitude
+    comment: Mapped[str | None] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(20))  # window | pad | phone
+    real_name: Mapped[bool] = mapped_column(Boolean, default=False)  # the ticket carried an ID (实名)
+    rated_at: Mapped[datetime]
+
+
+class FollowUpCase(Base):
+    """差评整改: a bad rating's case, owned by the clerk who did the work and their duty leader."""
+
+    __tablename__ = "followup_cases"
+    __table_args__ = (UniqueConstraint("rating_id"), Index("ix_cases_open", "hall_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    rating_id: Mapped[int] = mapped_column(ForeignKey("ratings.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # open → contacted → rectified | explained → closed; appealed → appeal_upheld | closed
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    deadline: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    records: Mapped[list[Any]] = mapped_column(default=list)  # 回访 and decisions: {at, by, kind, how, text}
+
+
 class Alert(Base):
     """Something the duty leader or manager must look at (printer out of paper, device offline, …).
 
