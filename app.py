@@ -24,6 +24,7 @@ from hall.clock import SystemClock
 from hall.db import Database
 from hall.engine import Engine
 from hall.passwords import Passwords
+from hall.ratings import Ratings
 from hall.tidal_live import TidalController
 from hall.web.context import HallApp
 
@@ -101,15 +102,17 @@ def init_services(app: Flask) -> HallApp:
     clock = app.config["CLOCK"] or SystemClock()
     bus = EventBus()
     engine = Engine(db, clock, bus, pepper=app.config["SECRET_KEY"], enforce_hours=not app.config["OPEN_ALL_HOURS"])
+    alerts = Alerts(db, clock, bus)
     svc = HallApp(
         db=db,
         engine=engine,
         clock=clock,
         bus=bus,
         passwords=passwords,
-        alerts=Alerts(db, clock, bus),
+        alerts=alerts,
         appointments=Appointments(engine),
         tidal=TidalController(engine),
+        ratings=Ratings(engine, alerts),
         hall_id=hall_id,
         hall_code=data["hall"]["code"],
         config=data,

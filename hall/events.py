@@ -184,3 +184,22 @@ class TidalDecided(DomainEvent):
     reason: str
     predicted_wait_minutes: float = 0.0
     override: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RatingReceived(DomainEvent):
+    """A citizen rated a 办件 (a 差评 opens a follow-up case)."""
+
+    rating_id: int
+    score: int
+    window: int | None = None
+    item: str | None = None
+    case_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseChanged(DomainEvent):
+    """A 差评 follow-up case moved (回访, 整改, 关闭, 申诉, 复核)."""
+
+    case_id: int
+    status: str

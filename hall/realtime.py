@@ -29,7 +29,13 @@ log = logging.getLogger(__name__)
 
 
 # Domain event → the /manager message announcing it.
-MANAGER_EVENTS = {"AlertRaised": "alert", "AlertCleared": "alert_cleared", "DeviceStatusChanged": "device"}
+MANAGER_EVENTS = {
+    "AlertRaised": "alert",
+    "AlertCleared": "alert_cleared",
+    "DeviceStatusChanged": "device",
+    "RatingReceived": "rating",
+    "CaseChanged": "case",
+}
 
 
 def hall_room(hall_id: int) -> str:
@@ -78,7 +84,9 @@ class Broadcaster:
             for namespace in ("/manager", "/counter", "/display"):
                 self.socketio.emit("tidal", payload, to=hall_room(event.hall_id), namespace=namespace)
             return
-        elif isinstance(event, (ev.AlertRaised, ev.AlertCleared, ev.DeviceStatusChanged)):
+        elif isinstance(
+            event, (ev.AlertRaised, ev.AlertCleared, ev.DeviceStatusChanged, ev.RatingReceived, ev.CaseChanged)
+        ):
             # Managers and duty leaders see alerts at once; alerts change no counts.
             self.socketio.emit(
                 MANAGER_EVENTS[event.name], event.to_dict(), to=hall_room(event.hall_id), namespace="/manager"

@@ -16,6 +16,7 @@ from hall.db import Database
 from hall.engine import Engine
 from hall.errors import NotFound
 from hall.passwords import Passwords
+from hall.ratings import Ratings
 from hall.repository import Repository
 from hall.tidal_live import TidalController
 
@@ -32,6 +33,7 @@ class HallApp:
     alerts: Alerts
     appointments: Appointments
     tidal: TidalController
+    ratings: Ratings
     hall_id: int
     hall_code: str
     config: dict[str, Any] = field(default_factory=dict)
