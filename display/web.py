@@ -43,6 +43,13 @@ def window_display(number: int) -> Any:
     return render_template("window_display.html", hall_code=svc.hall_code, number=number)
 
 
+@bp.get("/rate/window/<int(max=9999):number>")
+def rate_window(number: int) -> Any:
+    """The window's rating tablet (评价器): offers the 办件 just completed at this window. ``?device=<token>`` once."""
+    svc = current_app.extensions["hall"]
+    return render_template("rate_window.html", hall_code=svc.hall_code, number=number)
+
+
 @bp.get("/t/<token>")
 def track(token: str) -> Any:
     """The citizen's phone page from the ticket's QR: position, ETA, and "请到N号窗口" when called."""
