@@ -4,6 +4,15 @@ Each simulated day gets its own SQLite file seeded from a hall config; arrivals,
 clerk behaviour are drawn from a seeded random generator, so a (scenario, seed) pair always gives the same
 day. Results come from the period history through hall.stats, exactly as the manager's reports do.
 
+Common random numbers: arrival times come from the day's generator, and everything about one citizen (priority
+group, items, how long their business takes, whether they miss a call, how long they take to reach the window)
+comes from that citizen's own generator. Two policy sets run with one seed therefore see the same citizens
+with the same needs, whatever order the windows call them in, which makes paired comparisons tight.
+
+Besides the demo day, ``stationary_scenario`` builds an M/M/c day (Poisson arrivals at a constant rate,
+exponential service, c windows, pooled FIFO) for checking the engine against Erlang C, and
+``per_category_scenario`` splits the hall into one line per item category with dedicated windows.
+
 CLI: ``python -m hall.simulate [--runs N] [--seed S] [--chart out.png]`` (or ``flask --app app hall simulate``).
 """
 
@@ -15,6 +24,7 @@ import copy
 import heapq
 import itertools
 import math
+import os
 import random
 import tempfile
 from collections.abc import Callable, Sequence
@@ -63,6 +73,10 @@ class Scenario:
     department_weight: dict[str, float] = field(default_factory=lambda: {"医保": 1.0, "人社": 0.2})
     exponential: bool = False  # M/M/c validation: exponential service with each item's mean
     breaks: dict[int, tuple[time, time]] = field(default_factory=dict)  # window -> (from, to) pause
+    service_minutes: float | None = None  # one mean handling time for every ticket (instead of the items')
+    walk_seconds: tuple[float, float] = (20.0, 60.0)  # call to start of service (uniform); (0, 0) for M/M/c
+    warmup_minutes: float = 0.0  # tickets issued this soon after opening are left out of the figures
+    green_channel: bool = True  # False: priority citizens get ordinary tickets (the no-priority baseline)
 
 
 @dataclass
@@ -78,6 +92,9 @@ class DayResult:
     waits_by_hour: dict[int, list[float]]
     eta_pairs: list[tuple[float, float, float]]
     tidal_staff_minutes: float
+    waits_normal: list[float] = field(default_factory=list)  # citizens without a priority group
+    # Every ticket in issue order: (minutes after opening, wait in minutes or None, drawn handling minutes).
+    timeline: list[tuple[float, float | None, float]] = field(default_factory=list)
 
     def summary(self, peak: tuple[int, int] = (9, 11)) -> dict[str, Any]:
         """Mean/P90/within-15 overall, for priority tickets and in the peak hours, plus ETA accuracy."""
@@ -89,10 +106,23 @@ class DayResult:
             "served": self.served,
             "all": stats.wait_summary(self.waits),
             "priority": stats.wait_summary(self.waits_priority),
+            "normal": stats.wait_summary(self.waits_normal),
             "peak": stats.wait_summary(peak_waits),
             "eta": stats.eta_accuracy(self.eta_pairs),
             "tidal_staff_hours": round(self.tidal_staff_minutes / 60, 2),
         }
+
+
+@dataclass
+class _Citizen:
+    """One arrival: what they need, drawn from their own generator (the same under every policy)."""
+
+    rng: random.Random
+    priority: str | None
+    codes: list[str]
+    unit: float  # handling time as a multiple of its mean (mean 1)
+    offset: float = 0.0  # minutes after opening
+    minutes: float = 0.0  # drawn handling time
 
 
 class _Day:
@@ -121,6 +151,8 @@ class _Day:
         self.tidal_open_since: datetime | None = None
         self.tidal_minutes = 0.0
         self.arrival_times: list[datetime] = []
+        self.citizens: dict[int, _Citizen] = {}  # ticket id -> citizen, in issue order
+        self.window_queues = {w["number"]: tuple(w.get("queues", ())) for w in data["windows"]}
         items = self.engine.items(self.hall_id)
         allowed = set(scenario.items) if scenario.items else None
         self.items = [i for i in items if allowed is None or i["code"] in allowed]
@@ -173,41 +205,78 @@ class _Day:
                 self.at(t, "arrival", None)
 
     # --- events -----------------------------------------------------------------------------------
-    def _on_arrival(self, _: Any) -> None:
-        self.arrival_times.append(self.clock.now())
-        r = self.rng.random()
+    def _citizen(self, k: int) -> _Citizen:
+        """The k-th arrival's needs, from a generator of its own."""
+        rng = random.Random(self.seed * 1_000_003 + k)
         priority = None
-        if r < self.sc.priority_share:
-            priority = self.rng.choice(["disabled", "veteran", "military"])
-        joint = self.rng.random() < self.sc.joint_share and len(self.by_dept) > 1
+        if rng.random() < self.sc.priority_share:
+            priority = rng.choice(["disabled", "veteran", "military"])
+        joint = rng.random() < self.sc.joint_share and len(self.by_dept) > 1
         if joint:
             depts = sorted(self.by_dept)
-            codes = [self.rng.choice(self.by_dept[depts[0]])["code"], self.rng.choice(self.by_dept[depts[1]])["code"]]
+            codes = [rng.choice(self.by_dept[depts[0]])["code"], rng.choice(self.by_dept[depts[1]])["code"]]
         else:
             weights = [self.sc.department_weight.get(i["department"], 1.0) for i in self.items]
-            codes = [self.rng.choices(self.items, weights=weights)[0]["code"]]
+            codes = [rng.choices(self.items, weights=weights)[0]["code"]]
+        if self.sc.exponential:
+            unit = rng.expovariate(1.0)
+        else:
+            cv = self.sc.service_cv
+            unit = rng.gammavariate(1.0 / cv**2, cv**2)
+        return _Citizen(rng=rng, priority=priority, codes=codes, unit=unit)
+
+    def _on_arrival(self, _: Any) -> None:
+        now = self.clock.now()
+        citizen = self._citizen(len(self.arrival_times))
+        self.arrival_times.append(now)
+        priority = citizen.priority if self.sc.green_channel else None
         try:
-            self.engine.issue(self.kiosk, self.hall_id, codes, priority=priority)
+            ticket = self.engine.issue(self.kiosk, self.hall_id, citizen.codes, priority=priority)
         except HallError:
             return  # quota reached: the citizen goes home (counted as not issued)
-        for n in self.sc.windows + ((self.sc.tidal_window,) if self.tidal_state.is_open else ()):
-            if n not in self.busy:
-                self.at(self.clock.now(), "free", n)
+        mean = self.sc.service_minutes or sum(self.service_min.get(c, 6.0) for c in citizen.codes)
+        citizen.offset = (now - self.start).total_seconds() / 60
+        citizen.minutes = timedelta(minutes=citizen.unit * mean).total_seconds() / 60
+        self.citizens[ticket["id"]] = citizen
+        # Offer the new ticket to the idle windows that serve its line, in order, until one takes it.
+        # (Idle windows found nothing to call when they became idle, so only the newcomer can change that.)
+        idle = [
+            n
+            for n in self.sc.windows + ((self.sc.tidal_window,) if self.tidal_state.is_open else ())
+            if n not in self.busy
+        ]
+        serving = [n for n in idle if ticket["queue"] in self.window_queues.get(n, ())]
+        if idle:
+            self.at(now, "offer", (ticket["id"], serving or idle))
+
+    def _on_offer(self, data: tuple[int, list[int]]) -> None:
+        ticket_id, windows = data
+        for n in windows:
+            called = self._call(n)
+            if called is not None and called["id"] == ticket_id:
+                return
 
     def _on_free(self, n: int) -> None:
+        self._call(n)
+
+    def _call(self, n: int) -> dict[str, Any] | None:
+        """Window n calls its next ticket if it is idle; the ticket called, or None."""
         if n in self.busy:
-            return
+            return None
         try:
             ticket = self.engine.call_next(self.staff, self.hall_id, n)
         except HallError:
-            return  # paused or closed: it comes back on resume
+            return None  # paused or closed: it comes back on resume
         if ticket is None:
-            return
+            return None
         self.busy.add(n)
-        if self.rng.random() < self.sc.no_show_prob:
+        rng = self.citizens[ticket["id"]].rng
+        if rng.random() < self.sc.no_show_prob:
             self.at(self.clock.now() + timedelta(minutes=1.5), "no_show", n)
-            return
-        self.at(self.clock.now() + timedelta(seconds=self.rng.uniform(20, 60)), "start", (n, ticket))
+            return ticket
+        walk = rng.uniform(*self.sc.walk_seconds)
+        self.at(self.clock.now() + timedelta(seconds=walk), "start", (n, ticket))
+        return ticket
 
     def _on_no_show(self, n: int) -> None:
         self.engine.no_show(self.staff, self.hall_id, n)
@@ -217,14 +286,7 @@ class _Day:
     def _on_start(self, data: tuple[int, dict]) -> None:
         n, ticket = data
         self.engine.start(self.staff, self.hall_id, n)
-        mean = sum(self.service_min.get(i["code"], 6.0) for i in ticket["items"])
-        self.at(self.clock.now() + timedelta(minutes=self._service(mean)), "done", n)
-
-    def _service(self, mean: float) -> float:
-        if self.sc.exponential:
-            return self.rng.expovariate(1.0 / mean)
-        cv = self.sc.service_cv
-        return self.rng.gammavariate(1.0 / cv**2, mean * cv**2)
+        self.at(self.clock.now() + timedelta(minutes=self.citizens[ticket["id"]].minutes), "done", n)
 
     def _on_done(self, n: int) -> None:
         self.engine.complete(self.staff, self.hall_id, n)
@@ -291,18 +353,26 @@ class _Day:
             rows, tickets = Repository(session).period_rows(self.hall_id)
         self.db.dispose()
         facts = stats.facts(rows)
-        waits, waits_priority, eta_pairs = [], [], []
+        waits, waits_priority, waits_normal, eta_pairs = [], [], [], []
         by_hour: dict[int, list[float]] = {}
+        warm_end = self.start + timedelta(minutes=self.sc.warmup_minutes)
         for t in tickets:
             f = facts.get(t["id"])
-            if f is None or f.wait_minutes is None:
+            if f is None or f.wait_minutes is None or t["issued_at"] < warm_end:
                 continue
             waits.append(f.wait_minutes)
-            if t["priority"]:
-                waits_priority.append(f.wait_minutes)
+            citizen = self.citizens.get(t["id"])
+            if t["priority"] or (citizen is not None and citizen.priority):
+                waits_priority.append(f.wait_minutes)  # the baseline counts priority citizens' ordinary tickets
+            else:
+                waits_normal.append(f.wait_minutes)
             by_hour.setdefault(t["issued_at"].astimezone(TZ).hour, []).append(f.wait_minutes)
             if t["eta_low"] is not None:
                 eta_pairs.append((t["eta_low"], t["eta_high"], f.wait_minutes))
+        timeline = []
+        for ticket_id, c in self.citizens.items():
+            f = facts.get(ticket_id)
+            timeline.append((c.offset, None if f is None else f.wait_minutes, c.minutes))
         return DayResult(
             scenario=self.sc.name,
             seed=self.seed,
@@ -313,6 +383,8 @@ class _Day:
             waits_by_hour=by_hour,
             eta_pairs=eta_pairs,
             tidal_staff_minutes=self.tidal_minutes,
+            waits_normal=waits_normal,
+            timeline=timeline,
         )
 
 
@@ -331,12 +403,27 @@ def hall_data(scenario: Scenario, base: dict[str, Any] | None = None) -> dict[st
         item.pop("daily_quota", None)  # the simulator measures waiting, not rationing
         if item["code"] in scenario.item_queue:
             item["queue"] = scenario.item_queue[item["code"]]
-    for code in {q for qs in scenario.window_queues.values() for q in qs} | set(scenario.item_queue.values()):
+    for code in sorted({q for qs in scenario.window_queues.values() for q in qs} | set(scenario.item_queue.values())):
         if code not in known:
-            data["queues"].append({"code": code, "prefix": code, "name": f"队列{code}", "kind": "normal"})
+            minutes = [float(i["service_minutes"]) for i in data["items"] if i["queue"] == code]
+            data["queues"].append(
+                {
+                    "code": code,
+                    "prefix": code,
+                    "name": f"队列{code}",
+                    "kind": "normal",
+                    "service_minutes": round(sum(minutes) / len(minutes), 2) if minutes else 6,
+                }
+            )
             known.add(code)
     hall_config.validate(data)
     return data
+
+
+def _scratch() -> str | None:
+    """Where a throw-away day database goes: RAM (/dev/shm) when there is one, else the usual temp dir."""
+    shm = "/dev/shm"  # noqa: S108 - only the parent of a mkdtemp() directory
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
 
 
 def simulate_day(scenario: Scenario, seed: int, workdir: Path | None = None) -> DayResult:
@@ -344,8 +431,116 @@ def simulate_day(scenario: Scenario, seed: int, workdir: Path | None = None) -> 
     data = hall_data(scenario)
     if workdir is not None:
         return _Day(scenario, seed, workdir, data).run()
-    with tempfile.TemporaryDirectory(prefix="hall-sim-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="hall-sim-", dir=_scratch()) as tmp:
         return _Day(scenario, seed, Path(tmp), data).run()
+
+
+def stationary_scenario(
+    rho: float,
+    *,
+    servers: int = 4,
+    service_minutes: float = 5.0,
+    hours: int = 22,
+    warmup_minutes: float = 120.0,
+    name: str | None = None,
+) -> Scenario:
+    """An M/M/c day: Poisson arrivals at a constant rate giving utilisation ``rho``, exponential service of
+    mean ``service_minutes``, ``servers`` comprehensive windows open from 00:00 for ``hours`` hours, the pooled
+    FIFO policy, one item, no priorities, joint tickets, no-shows, walking time or breaks."""
+    if not 0 < rho < 1:
+        raise ValueError("rho must be in (0, 1)")
+    if not 1 <= servers <= 6 or not 1 <= hours <= 23:
+        raise ValueError("1..6 windows (the demo hall's comprehensive and tidal ones), 1..23 hours")
+    per_hour = rho * servers / service_minutes * 60
+    return Scenario(
+        name or f"M/M/{servers} rho={rho:g}",
+        arrivals={h: per_hour for h in range(hours)},
+        open_at=time(0, 0),
+        close_at=time(hours, 0),
+        exponential=True,
+        service_minutes=service_minutes,
+        priority_share=0.0,
+        joint_share=0.0,
+        no_show_prob=0.0,
+        walk_seconds=(0.0, 0.0),
+        windows=tuple(range(1, servers + 1)),
+        routing={"policy": "pooled"},
+        items=("YB001",),
+        warmup_minutes=warmup_minutes,
+    )
+
+
+def category_lines(
+    windows: Sequence[int],
+    department_weight: dict[str, float] | None = None,
+    base: dict[str, Any] | None = None,
+) -> tuple[dict[str, str], dict[int, list[str]], dict[str, dict[str, Any]]]:
+    """Split the hall into one line per item category with dedicated windows (分类窗口).
+
+    A category whose offered load is worth at least one window gets a line of its own; the smaller ones share
+    one line ("其他"). Windows go to lines one by one, each to the line with the highest load per window
+    (every line gets at least one). Returns (item → queue, window → [queue], queue → description).
+    """
+    data = base or hall_config.load()
+    weight = department_weight or {"医保": 1.0, "人社": 0.2}
+    load: dict[str, float] = {}
+    items: dict[str, list[str]] = {}
+    for item in data["items"]:
+        w = weight.get(item["department"], 1.0) * float(item["service_minutes"])
+        load[item["category"]] = load.get(item["category"], 0.0) + w
+        items.setdefault(item["category"], []).append(item["code"])
+    total = sum(load.values())
+    share = {c: v / total * len(windows) for c, v in load.items()}  # in windows' worth of work
+    own = sorted((c for c in share if share[c] >= 1.0), key=lambda c: -share[c])
+    rest = [c for c in share if c not in own]
+    lines: list[tuple[str, list[str]]] = [(c, [c]) for c in own] + ([("其他", rest)] if rest else [])
+    if len(lines) > len(windows):
+        raise ValueError("fewer windows than category lines")
+    line_load = [sum(share[c] for c in cats) for _, cats in lines]
+    count = [1] * len(lines)
+    for _ in range(len(windows) - len(lines)):
+        k = max(range(len(lines)), key=lambda i: line_load[i] / count[i])
+        count[k] += 1
+    item_queue: dict[str, str] = {}
+    window_queues: dict[int, list[str]] = {}
+    described: dict[str, dict[str, Any]] = {}
+    free = list(windows)
+    for k, (label, cats) in enumerate(lines):
+        code = f"C{k + 1}"
+        for c in cats:
+            for item in items[c]:
+                item_queue[item] = code
+        mine, free = free[: count[k]], free[count[k] :]
+        for n in mine:
+            window_queues[n] = [code]
+        described[code] = {
+            "line": label,
+            "categories": cats,
+            "windows": mine,
+            "load_windows": round(line_load[k], 2),
+        }
+    return item_queue, window_queues, described
+
+
+def per_category_scenario(name: str = "per category", **overrides: Any) -> Scenario:
+    """The demo day with one line per item category (``category_lines``) instead of the pooled queue."""
+    sc = Scenario(name, **overrides)
+    item_queue, window_queues, _ = category_lines(sc.windows, sc.department_weight)
+    sc.item_queue = {**item_queue, **sc.item_queue}
+    sc.window_queues = {**window_queues, **sc.window_queues}
+    return sc
+
+
+def fifo_reference_waits(arrivals: Sequence[float], services: Sequence[float], servers: int) -> list[float]:
+    """Waits of a first-come-first-served queue with ``servers`` identical servers that start at once when
+    free (the Kiefer–Wolfowitz recursion), for arrival times in order and their handling times."""
+    free = [0.0] * servers
+    waits = []
+    for a, s in zip(arrivals, services, strict=True):
+        start = max(a, heapq.heappop(free))
+        heapq.heappush(free, start + s)
+        waits.append(start - a)
+    return waits
 
 
 def compare(
