@@ -15,7 +15,7 @@ import time
 import socketio
 
 
-async def main(url: str, n: int) -> None:
+async def main(url: str, n: int, offset: int = 0) -> None:
     """Connect ``n`` clients, wait for snapshots, record calls until stdin speaks."""
     deliveries: list[tuple[int, str, float]] = []
     ready = asyncio.Event()
@@ -27,7 +27,7 @@ async def main(url: str, n: int) -> None:
 
         @client.on("called", namespace="/display")
         async def called(data: dict) -> None:
-            deliveries.append((i, data["number"], time.time()))
+            deliveries.append((offset + i, data["number"], time.time()))
 
         @client.on("snapshot", namespace="/display")
         async def snapshot(_: dict) -> None:
@@ -54,5 +54,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
     parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--offset", type=int, default=0, help="first client number (several processes)")
     args = parser.parse_args()
-    asyncio.run(main(args.url, args.n))
+    asyncio.run(main(args.url, args.n, args.offset))
