@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "hall" / "translations"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # A staff session lasts one working day (then log in again), unless HALL_SESSION_HOURS says otherwise.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=float(os.environ.get("HALL_SESSION_HOURS", "12"))),
         JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
         # Demos and benchmarks outside office hours: accept walk-in tickets at any time.
@@ -94,11 +97,12 @@ def _dev_secret(instance: Path) -> str:
 def init_services(app: Flask) -> HallApp:
     """Database (migrated), hall config (seeded if new), clock, bus and engine."""
     db = Database(app.config["DATABASE_URL"])
-    if app.config["AUTO_MIGRATE"]:
-        db.upgrade()
     data = hall_config.load(app.config["HALL_CONFIG"])
     passwords = Passwords(fast=bool(app.config["FAST_HASH"]))
-    hall_id, created = hall_config.seed(db, data, passwords)
+    with db.setup_lock():  # several server processes starting at once migrate and seed one after another
+        if app.config["AUTO_MIGRATE"]:
+            db.upgrade()
+        hall_id, created = hall_config.seed(db, data, passwords)
     clock = app.config["CLOCK"] or SystemClock()
     bus = EventBus()
     engine = Engine(db, clock, bus, pepper=app.config["SECRET_KEY"], enforce_hours=not app.config["OPEN_ALL_HOURS"])

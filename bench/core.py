@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from bench.server import Server
+from bench.server import Server, staff_session
 from bench.stats import percentile, table, write
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
@@ -67,8 +67,7 @@ def _call_next_load(url: str, windows: list[int], rounds: int) -> dict:
     called: list[str] = []
 
     def clerk(n: int) -> None:
-        s = requests.Session()
-        s.post(f"{url}/api/v1/auth/login", json={"username": f"clerk{n}", "password": "demo"}).raise_for_status()
+        s = staff_session(url, f"clerk{n}")
         for _ in range(rounds):
             t0 = time.perf_counter()
             r = s.post(f"{url}/api/v1/windows/{n}/call-next")

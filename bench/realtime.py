@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import requests
 
-from bench.server import ROOT, Server
+from bench.server import ROOT, Server, staff_session
 from bench.stats import percentile, table, write
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
@@ -51,10 +51,7 @@ def _measure(n: int) -> dict:
             requests.post(
                 f"{server.url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK, timeout=10
             ).raise_for_status()
-        clerk = requests.Session()
-        clerk.post(
-            f"{server.url}/api/v1/auth/login", json={"username": "clerk1", "password": "demo"}, timeout=10
-        ).raise_for_status()
+        clerk = staff_session(server.url, "clerk1")
         sent: dict[str, float] = {}
         http_ms: list[float] = []
         for _ in range(CALLS):

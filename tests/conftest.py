@@ -100,6 +100,7 @@ def login(app, username: str, password: str = "demo"):  # noqa: S107 - the demo 
     c = app.test_client()
     r = c.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.get_json()
+    c.environ_base["HTTP_X_CSRFTOKEN"] = r.get_json()["csrf_token"]  # as the browser pages send it
     return c
 
 

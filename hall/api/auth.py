@@ -13,13 +13,14 @@ from hall.models import AuditEntry
 from hall.repository import Repository
 from hall.web.context import services
 from hall.web.limits import limiter, login_key, login_limit
-from hall.web.security import Principal, current_actor, staff_actor
+from hall.web.security import Principal, csrf_token, current_actor, staff_actor
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与注销")
 
 
 def _user_out(user: Any, hall_code: str) -> dict[str, Any]:
     return {
+        "csrf_token": csrf_token(),
         "user": {
             "id": user.id,
             "username": user.username,
@@ -27,7 +28,7 @@ def _user_out(user: Any, hall_code: str) -> dict[str, Any]:
             "role": user.role,
             "window": user.window_number,
             "hall": hall_code,
-        }
+        },
     }
 
 

@@ -37,6 +37,7 @@ class UserEnvelope(ma.Schema):
     """``{"user": …}``."""
 
     user = ma.fields.Nested(UserOut)
+    csrf_token = ma.fields.String(metadata={"description": "send as header X-CSRFToken on POST/PUT/DELETE"})
 
 
 class IssueIn(Strict):

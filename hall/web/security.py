@@ -8,8 +8,10 @@ from functools import wraps
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, request
+from flask import Flask, request, session
 from flask_login import LoginManager, UserMixin, current_user
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from hall.config import token_hash
 from hall.engine import Actor
@@ -18,6 +20,21 @@ from hall.repository import Repository
 from hall.web.context import services
 
 login_manager = LoginManager()
+csrf = CSRFProtect()
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_EXEMPT = frozenset({"auth.login"})  # no session yet; SameSite=Lax and the login rate limit cover it
+
+# Pages use inline scripts and styles (no build step, served offline); nothing loads from another origin.
+CSP = {
+    "default-src": "'self'",
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": "'self'",
+    "connect-src": ["'self'", "ws:", "wss:"],
+    "media-src": "'self'",
+    "frame-ancestors": "'none'",
+}
 
 
 class Principal(UserMixin):
@@ -118,8 +135,50 @@ def _unauthorized() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Bind Flask-Login to the app."""
+    """Flask-Login, CSRF tokens for cookie sessions, session lifetime and security headers."""
     login_manager.init_app(app)
+    # Checked by hand below: only cookie-authenticated changes need a token (devices use bearer tokens,
+    # citizens prove tickets with their secret), and the token comes in a header, not a form field.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
+    app.config.setdefault("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
+    csrf.init_app(app)
+    # The hall intranet is plain HTTP on one PC or behind a TLS proxy: no forced HTTPS here (docs/deployment).
+    Talisman(
+        app,
+        force_https=False,
+        session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
+        content_security_policy=CSP,
+        referrer_policy="same-origin",
+        frame_options="DENY",
+        strict_transport_security=False,
+    )
+
+    @app.before_request
+    def _csrf_for_sessions() -> None:
+        if request.method in UNSAFE and request.endpoint not in CSRF_EXEMPT and _session_user():
+            csrf.protect()
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(exc: CSRFError) -> Any:
+        from hall.api import error_response
+
+        return error_response(
+            400,
+            "csrf_failed",
+            "缺少或无效的CSRF令牌：登录后请在请求头 X-CSRFToken 中带上登录返回的 csrf_token",
+        )
+
+
+def _session_user() -> bool:
+    """True when the request is authenticated by the login session cookie (not a device token)."""
+    return bool(current_user.is_authenticated and getattr(current_user, "kind", "") == "user")
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (sent to the browser at login and by /auth/me)."""
+    session.permanent = True
+    return generate_csrf()
 
 
 def current_actor() -> Actor:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from bench.server import staff_session
+
 pytestmark = pytest.mark.browser
 KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
 
@@ -21,8 +23,7 @@ def test_a_call_appears_on_both_displays_within_a_second(browser, live_server, t
     counter.goto(f"{url}/display/window/1")
     expect(counter.locator("#clerk")).to_contain_text("工号", timeout=10000)
 
-    clerk = requests.Session()
-    clerk.post(f"{url}/api/v1/auth/login", json={"username": "clerk1", "password": "demo"}, timeout=10)
+    clerk = staff_session(url, "clerk1")
     assert clerk.post(f"{url}/api/v1/windows/1/call-next", timeout=10).status_code == 200
 
     expect(hall.locator("#latest")).to_contain_text(t["number"], timeout=1000)
@@ -43,8 +44,7 @@ def test_a_display_that_reconnects_shows_the_current_state(browser, live_server)
 
     url = live_server.url
     t = requests.post(f"{url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK, timeout=10).json()["ticket"]
-    clerk = requests.Session()
-    clerk.post(f"{url}/api/v1/auth/login", json={"username": "clerk2", "password": "demo"}, timeout=10)
+    clerk = staff_session(url, "clerk2")
     assert clerk.post(f"{url}/api/v1/windows/2/call-next", timeout=10).status_code == 200
     page = browser.new_page()
     page.goto(f"{url}/display/window/2")  # opened after the call: the snapshot brings it
@@ -93,7 +93,6 @@ def test_the_phone_page_says_which_window_when_called(browser, live_server) -> N
     assert t["track_url"].startswith(url)  # the link on the printed QR points at this server
     phone.goto(t["track_url"])
     expect(phone.locator("#status")).to_have_text("等候中", timeout=5000)
-    clerk = requests.Session()
-    clerk.post(f"{url}/api/v1/auth/login", json={"username": "clerk4", "password": "demo"}, timeout=10)
+    clerk = staff_session(url, "clerk4")
     assert clerk.post(f"{url}/api/v1/windows/4/call-next", timeout=10).json()["ticket"]["number"] == t["number"]
     expect(phone.locator("#call")).to_have_text("请到4号窗口办理", timeout=2000)

@@ -5,23 +5,22 @@ from __future__ import annotations
 import pytest
 import requests
 
+from bench.server import staff_session
+
 pytestmark = pytest.mark.browser
 KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
 
 
 def serve(url: str, window: int) -> dict:
     t = requests.post(f"{url}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK, timeout=10).json()["ticket"]
-    clerk = requests.Session()
-    clerk.post(f"{url}/api/v1/auth/login", json={"username": f"clerk{window}", "password": "demo"}, timeout=10)
+    clerk = staff_session(url, f"clerk{window}")
     for action in ("call-next", "start", "complete"):
         assert clerk.post(f"{url}/api/v1/windows/{window}/{action}", timeout=10).status_code == 200
     return t
 
 
 def manager(url: str) -> requests.Session:
-    s = requests.Session()
-    s.post(f"{url}/api/v1/auth/login", json={"username": "manager", "password": "demo"}, timeout=10)
-    return s
+    return staff_session(url, "manager")
 
 
 def test_phone_rating_after_completion(browser, live_server) -> None:

@@ -12,7 +12,7 @@ import pytest
 import requests
 import socketio
 
-from bench.server import Server, free_port
+from bench.server import Server, free_port, staff_session
 from tests.conftest import require
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
@@ -50,9 +50,7 @@ class DisplayClient:
 
 
 def clerk_session(url: str, username: str) -> requests.Session:
-    s = requests.Session()
-    s.post(f"{url}/api/v1/auth/login", json={"username": username, "password": "demo"}, timeout=10).raise_for_status()
-    return s
+    return staff_session(url, username)
 
 
 def issue(url: str) -> dict:
