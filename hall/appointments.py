@@ -145,6 +145,10 @@ class Appointments:
         phone_masked = mask_phone(phone)
         length = timedelta(minutes=int(conf["slot_minutes"]))
         with self.db.write() as session:
+            # One booking per person and the slot's capacity must hold across server processes (PostgreSQL).
+            Repository(session).serialise(
+                f"booking:{hall_id}:{day}:{id_hash}", f"slot:{hall_id}:{item.id}:{slot_start.timestamp()}"
+            )
             mine = session.scalar(
                 select(func.count(Booking.id)).where(
                     Booking.hall_id == hall_id,

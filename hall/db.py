@@ -13,13 +13,14 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hall.models import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SETUP_LOCK_ID = 0x68616C6C  # "hall": the advisory lock id held while a process migrates and seeds
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
@@ -88,6 +89,24 @@ class Database:
         finally:
             session.rollback()
             session.close()
+
+    @contextmanager
+    def setup_lock(self) -> Iterator[None]:
+        """Serialise start-up work (migrations, seeding) of server processes started at the same time.
+
+        On PostgreSQL a session advisory lock on its own connection; SQLite deployments run one process.
+        """
+        if self.is_sqlite:
+            yield
+            return
+        with self.write_engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SETUP_LOCK_ID})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SETUP_LOCK_ID})
+                conn.commit()
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply Alembic migrations up to ``revision``."""

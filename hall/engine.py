@@ -365,6 +365,11 @@ class Engine:
             id_hash = self.hash_id(normal)
         with self._tx() as tx:
             limit = int(settings.get("tickets_per_id_per_day") or 0)
+            # Count-then-insert rules hold across server processes on PostgreSQL only under a lock.
+            tx.repo.serialise(
+                *([f"id:{hall_id}:{day}:{id_hash}"] if id_hash and limit else []),
+                *(f"quota:{hall_id}:{day}:{it.id}" for it in chosen if it.daily_quota is not None),
+            )
             if id_hash and limit and tx.repo.tickets_issued_today(hall_id, day, id_hash) >= limit:
                 raise TooMany(f"同一身份证每天最多取号{limit}次", code="id_daily_limit")
             for it in chosen:

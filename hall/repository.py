@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -152,6 +153,20 @@ class Repository:
         conn = self.session.connection()
         conn.execute(_INSERT_ITEM, [{"ticket_id": ticket_id, "status": "pending", **i} for i in items])
         conn.execute(_INSERT_PERIOD, [{"ticket_id": ticket_id, **p} for p in periods])
+
+    def serialise(self, *keys: str) -> None:
+        """Hold transaction-scoped locks on these names until commit (check-then-insert rules on PostgreSQL).
+
+        SQLite writers are already serialised (``BEGIN IMMEDIATE``). On PostgreSQL two READ COMMITTED
+        transactions could both count "4 of 5" and both insert; ``pg_advisory_xact_lock`` makes the second
+        wait until the first commits, and its next statement then sees the first one's row. Keys are taken in
+        sorted order so two transactions can never wait on each other in a cycle.
+        """
+        if self._dialect != "postgresql":
+            return
+        conn = self.session.connection()
+        for key in sorted(set(keys)):
+            conn.execute(_ADVISORY_LOCK, {"k": _lock_id(key)})
 
     # --- numbering ----------------------------------------------------------------------------
     def next_number(self, hall_id: int, queue_id: int, day: date) -> int:
@@ -404,6 +419,11 @@ class Repository:
         self.session.connection().execute(_INSERT_AUDIT, values)
 
 
+def _lock_id(key: str) -> int:
+    """A stable signed 64-bit advisory lock id for a name (the same in every process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
 def _next_number_stmt(dialect_insert: Any) -> Any:
     nc = NumberCounter.__table__
     stmt = dialect_insert(nc).values(hall_id=bindparam("h"), queue_id=bindparam("q"), day=bindparam("d"), last_no=1)
@@ -418,3 +438,4 @@ _INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
 _INSERT_ITEM = insert(TicketItem.__table__)
 _INSERT_PERIOD = insert(Period.__table__)
 _INSERT_AUDIT = insert(AuditEntry.__table__)
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")

@@ -36,6 +36,11 @@ limiter = Limiter(key_func=actor_key, default_limits=[], headers_enabled=True)
 def init_app(app: Flask) -> None:
     """Bind the limiter; RATELIMIT_ENABLED=False (HALL_RATELIMIT=0) turns it off for load benchmarks."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("MESSAGE_QUEUE") or "memory://")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        # Redis down must not stop the hall: count per process in memory until it is back, never fail a request.
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_timeout": 1, "socket_connect_timeout": 1})
     app.config.setdefault("ISSUE_RATE_LIMIT", "30 per minute")
     app.config.setdefault("LOGIN_RATE_LIMIT", "10 per minute")
     limiter.init_app(app)

@@ -1,0 +1,166 @@
+"""Two gunicorn processes on one PostgreSQL and one Redis: numbering, call-next, limits and displays across them."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from hall.idcard import make_valid
+from tests.scale.conftest import KIOSK, DisplayClient, issue, staff
+
+ISSUERS_PER_PROCESS = 3
+TICKETS_PER_ISSUER = 30
+WINDOWS = (1, 2, 3, 4, 5)
+
+
+def _items_by_queue(url: str) -> dict[str, list[str]]:
+    items = requests.get(f"{url}/api/v1/items", timeout=10).json()["items"]
+    out: dict[str, list[str]] = {}
+    for it in items:
+        if it.get("daily_quota") is None:
+            out.setdefault(it["queue"], []).append(it["code"])
+    return out
+
+
+def _post_many(url_cycle: list[str], n: int, body: dict) -> list[requests.Response]:
+    """``n`` concurrent POST /tickets spread over the processes, started together."""
+    barrier = threading.Barrier(n)
+
+    def one(i: int) -> requests.Response:
+        barrier.wait()
+        return requests.post(f"{url_cycle[i % len(url_cycle)]}/api/v1/tickets", json=body, headers=KIOSK, timeout=30)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_no_duplicate_number_and_no_double_call_across_processes(cluster) -> None:
+    urls = [cluster.a.url, cluster.b.url]
+    by_queue = _items_by_queue(cluster.a.url)
+    mix = [by_queue["A"][0], by_queue["B"][0], by_queue["A"][1]]
+    issued: list[dict] = []
+    failures: list[str] = []
+    calls: list[tuple[int, str, int]] = []
+    lock = threading.Lock()
+    issuing_done = threading.Event()
+
+    def issuer(k: int) -> None:
+        url = urls[k % 2]
+        s = requests.Session()
+        mine = []
+        for i in range(TICKETS_PER_ISSUER):
+            r = s.post(f"{url}/api/v1/tickets", json={"items": [mix[(k + i) % 3]]}, headers=KIOSK, timeout=30)
+            if r.status_code == 201:
+                mine.append(r.json()["ticket"])
+            else:
+                with lock:
+                    failures.append(f"issue {r.status_code} {r.text[:200]}")
+        with lock:
+            issued.extend(mine)
+
+    def clerk(window: int) -> None:
+        # Every call goes to the other process than the last one: a window's session works on both.
+        s = staff(urls[window % 2], f"clerk{window}")
+        turn = itertools.cycle(urls if window % 2 else urls[::-1])
+        while True:
+            url = next(turn)
+            r = s.post(f"{url}/api/v1/windows/{window}/call-next", timeout=30)
+            if r.status_code == 204:
+                if issuing_done.is_set():
+                    return
+                time.sleep(0.02)
+                continue
+            if r.status_code != 200:
+                with lock:
+                    failures.append(f"call-next {r.status_code} {r.text[:200]}")
+                return
+            t = r.json()["ticket"]
+            with lock:
+                calls.append((t["id"], t["number"], window))
+            for action in ("start", "complete"):
+                done = s.post(f"{next(turn)}/api/v1/windows/{window}/{action}", timeout=30)
+                if done.status_code != 200:
+                    with lock:
+                        failures.append(f"{action} {done.status_code} {done.text[:200]}")
+                    return
+
+    with ThreadPoolExecutor(len(WINDOWS)) as clerks:
+        running = [clerks.submit(clerk, w) for w in WINDOWS]
+        with ThreadPoolExecutor(2 * ISSUERS_PER_PROCESS) as issuers:
+            list(issuers.map(issuer, range(2 * ISSUERS_PER_PROCESS)))
+        issuing_done.set()
+        for f in running:
+            f.result()
+
+    assert failures == []
+    assert len(issued) == 2 * ISSUERS_PER_PROCESS * TICKETS_PER_ISSUER
+    numbers = Counter(t["number"] for t in issued)
+    assert [n for n, c in numbers.items() if c > 1] == []
+    called_ids = Counter(i for i, _, _ in calls)
+    assert [i for i, c in called_ids.items() if c > 1] == [], "a ticket was called twice"
+    assert {t["id"] for t in issued} <= set(called_ids), "the queue was not drained"
+    assert {w for _, _, w in calls} == set(WINDOWS)
+
+    with cluster.pg.connect() as conn:
+        # Gap-free and unique per queue and day, over every ticket in the database.
+        for queue, day, count, distinct, low, high in conn.execute(
+            "SELECT queue_code, day, count(*), count(DISTINCT number), min(seq), max(seq) "
+            "FROM tickets GROUP BY queue_code, day"
+        ):
+            assert (count, distinct, low, high) == (count, count, 1, count), (queue, day)
+        ids = [t["id"] for t in issued]
+        called_twice = conn.execute(
+            "SELECT ticket_id FROM periods WHERE state = 'called' AND ticket_id = ANY(%s) "
+            "GROUP BY ticket_id HAVING count(*) <> 1",
+            (ids,),
+        ).fetchall()
+        assert called_twice == []
+        statuses = Counter(
+            s for (s,) in conn.execute("SELECT status FROM tickets WHERE id = ANY(%s)", (ids,)).fetchall()
+        )
+        assert statuses == {"completed": len(ids)}
+
+
+def test_the_per_id_daily_limit_holds_across_processes(cluster) -> None:
+    limit = 5
+    id_number = make_valid("44010619800101123")
+    responses = _post_many([cluster.a.url, cluster.b.url], 12, {"items": ["YB001"], "id_number": id_number})
+    codes = Counter(r.status_code for r in responses)
+    assert codes == {201: limit, 429: 12 - limit}, [r.text[:200] for r in responses if r.status_code not in (201, 429)]
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 429} == {"id_daily_limit"}
+
+
+def test_an_item_quota_holds_across_processes(cluster) -> None:
+    items = requests.get(f"{cluster.a.url}/api/v1/items", timeout=10).json()["items"]
+    limited = next(it for it in items if it.get("daily_quota"))
+    quota = limited["quota_left"]
+    responses = _post_many([cluster.a.url, cluster.b.url], quota + 20, {"items": [limited["code"]]})
+    codes = Counter(r.status_code for r in responses)
+    assert codes == {201: quota, 409: 20}
+    assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"quota_reached"}
+
+
+def test_a_call_on_one_process_reaches_a_display_on_the_other(cluster) -> None:
+    on_b = DisplayClient(cluster.b.url)
+    on_a = DisplayClient(cluster.a.url)
+    try:
+        on_b.next("snapshot")
+        on_a.next("snapshot")
+        for caller, display, window in ((cluster.a, on_b, 1), (cluster.b, on_a, 2)):
+            clerk = staff(caller.url, f"clerk{window}")
+            issue(caller.url, "YB001")
+            r = clerk.post(f"{caller.url}/api/v1/windows/{window}/call-next", timeout=10)
+            assert r.status_code == 200, r.text
+            number = r.json()["ticket"]["number"]  # older waiting tickets of other tests may come first
+            call = display.next("called", where=lambda d, n=number: d["number"] == n)
+            assert call["window"] == window and call["text"] == f"请{number}号到{window}号窗口办理"
+            for action in ("start", "complete"):
+                clerk.post(f"{caller.url}/api/v1/windows/{window}/{action}", timeout=10).raise_for_status()
+    finally:
+        on_a.close()
+        on_b.close()
