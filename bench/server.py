@@ -76,6 +76,8 @@ class Server:
             ]
         else:
             cmd = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)]
+        if getattr(self, "_log_fh", None) is not None:
+            self._log_fh.close()  # a restart after a crash (fault tests) appends to the same log
         self._log_fh = self.log.open("ab")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=self._log_fh, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
