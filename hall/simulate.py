@@ -43,7 +43,8 @@ from hall.engine import Actor, Engine
 from hall.errors import HallError
 from hall.passwords import Passwords
 from hall.repository import Repository
-from hall.tidal import Load, TidalRule, TidalState, decide
+from hall.tidal import TidalRule
+from hall.tidal_live import TidalController
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -64,8 +65,9 @@ class Scenario:
     joint_share: float = 0.04
     no_show_prob: float = 0.03
     windows: tuple[int, ...] = (1, 2, 3, 4, 5, 7, 8)  # open all day
-    tidal_window: int | None = None  # opened and closed by hall.tidal when set
-    tidal_rule: TidalRule = field(default_factory=TidalRule)
+    tidal_window: int | None = None  # opened and closed by the hall's TidalController (hall.tidal_live) when set
+    tidal_rule: TidalRule = field(default_factory=TidalRule)  # written to [hall.settings.tidal]
+    tidal_every_minutes: float = 5.0  # how often the controller ticks (a live hall: every minute)
     routing: dict[str, Any] = field(default_factory=dict)  # overrides of [hall.settings.routing]
     window_queues: dict[int, list[str]] = field(default_factory=dict)  # override what windows serve
     item_queue: dict[str, str] = field(default_factory=dict)  # override the queue of items
@@ -147,7 +149,9 @@ class _Day:
         self.seq = itertools.count()
         self.busy: set[int] = set()
         self.service_min: dict[str, float] = {}
-        self.tidal_state = TidalState()
+        self.tidal = TidalController(self.engine) if scenario.tidal_window is not None else None
+        self.tidal_open = False
+        self.tidal_closing = False  # the controller closes the window once its citizen is done
         self.tidal_open_since: datetime | None = None
         self.tidal_minutes = 0.0
         self.arrival_times: list[datetime] = []
@@ -173,10 +177,7 @@ class _Day:
             self.at(self._local(a), "pause", n)
             self.at(self._local(b), "resume", n)
         if self.sc.tidal_window is not None:
-            t = self.start
-            while t < self.end:
-                self.at(t, "tidal", None)
-                t += timedelta(minutes=5)
+            self.at(self.start, "tidal", None)
         last = self.start
         while self.queue:
             when, _, kind, data = heapq.heappop(self.queue)
@@ -242,7 +243,7 @@ class _Day:
         # (Idle windows found nothing to call when they became idle, so only the newcomer can change that.)
         idle = [
             n
-            for n in self.sc.windows + ((self.sc.tidal_window,) if self.tidal_state.is_open else ())
+            for n in self.sc.windows + ((self.sc.tidal_window,) if self.tidal_open and not self.tidal_closing else ())
             if n not in self.busy
         ]
         serving = [n for n in idle if ticket["queue"] in self.window_queues.get(n, ())]
@@ -261,7 +262,7 @@ class _Day:
 
     def _call(self, n: int) -> dict[str, Any] | None:
         """Window n calls its next ticket if it is idle; the ticket called, or None."""
-        if n in self.busy:
+        if n in self.busy or (n == self.sc.tidal_window and self.tidal_closing):
             return None
         try:
             ticket = self.engine.call_next(self.staff, self.hall_id, n)
@@ -306,46 +307,22 @@ class _Day:
         self._on_free(n)
 
     def _on_tidal(self, _: Any) -> None:
+        """The hall's own tidal controller decides and moves the window; the clerk follows."""
         n = self.sc.tidal_window
-        assert n is not None
-        load = self.engine.load(self.hall_id)
+        assert n is not None and self.tidal is not None
+        status = self.tidal.tick(self.hall_id)
         now = self.clock.now()
-        recent = [t for t in self.arrival_times if now - t <= timedelta(minutes=30)]
-        open_windows = sum(1 for w in load["windows"] if w["state"] == "open" and w["number"] != n)
-        mean = sum(self.service_min.values()) / max(1, len(self.service_min))
-        decision = decide(
-            self.sc.tidal_rule,
-            self.tidal_state,
-            Load(
-                arrivals_per_hour=len(recent) * 2,
-                mean_service_minutes=mean,
-                open_windows=open_windows,
-                head_wait_minutes=load["longest_wait_seconds"] / 60,
-                local_time=now.astimezone(TZ).time(),
-            ),
-            now,
-        )
-        if not decision.changed:
-            return
-        if decision.open:
-            self.engine.window_action(self.staff, self.hall_id, n, "open")
+        if now < self.end or self.queue:  # keep ticking while citizens are still being served after closing
+            self.at(now + timedelta(minutes=self.sc.tidal_every_minutes), "tidal", None)
+        is_open = status["state"] == "open"
+        self.tidal_closing = bool(status["pending_close"])
+        if is_open and not self.tidal_open:
             self.tidal_open_since = now
             self._on_free(n)
-        else:
-            self._close_tidal(n)
-
-    def _close_tidal(self, n: int) -> None:
-        if n in self.busy:
-            self.at(self.clock.now() + timedelta(minutes=1), "close_tidal", n)
-            return
-        self.engine.window_action(self.staff, self.hall_id, n, "close")
-        if self.tidal_open_since is not None:
-            self.tidal_minutes += (self.clock.now() - self.tidal_open_since).total_seconds() / 60
+        elif not is_open and self.tidal_open and self.tidal_open_since is not None:
+            self.tidal_minutes += (now - self.tidal_open_since).total_seconds() / 60
             self.tidal_open_since = None
-
-    def _on_close_tidal(self, n: int) -> None:
-        if not self.tidal_state.is_open:
-            self._close_tidal(n)
+        self.tidal_open = is_open
 
     # --- results ----------------------------------------------------------------------------------
     def _result(self) -> DayResult:
@@ -394,7 +371,21 @@ def hall_data(scenario: Scenario, base: dict[str, Any] | None = None) -> dict[st
     settings = data["hall"].setdefault("settings", {})
     settings["routing"] = {**settings.get("routing", {}), **scenario.routing}
     settings.pop("tickets_per_id_per_day", None)
+    if scenario.tidal_window is not None or scenario.tidal_rule != TidalRule():
+        rule = scenario.tidal_rule
+        settings["tidal"] = {
+            "open_above": rule.open_above,
+            "close_below": rule.close_below,
+            "calm_minutes": rule.calm_minutes,
+            "peaks": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in rule.peaks],
+            "use_schedule": rule.use_schedule,
+            "use_load": rule.use_load,
+        }
     for w in data["windows"]:
+        if w["number"] == scenario.tidal_window:
+            w["kind"] = "tidal"
+        elif w.get("kind") == "tidal":
+            w["kind"] = "comprehensive"  # the controller drives the hall's one tidal window
         if w["number"] in scenario.window_queues:
             w["queues"] = list(scenario.window_queues[w["number"]])
         w["open_by_default"] = w["number"] in scenario.windows

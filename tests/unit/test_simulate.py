@@ -102,3 +102,15 @@ def test_benchmark_intervals() -> None:
     assert ci["mean"] == 2.0 and round(ci["high"] - 2.0, 3) == round(4.303 / 3**0.5, 3)
     r = ratio_ci([2.0, 4.0, 6.0], [1.0, 2.0, 3.0])
     assert r["ratio"] == 2.0 and r["low"] == r["high"] == 2.0
+
+
+def test_tidal_window_follows_the_hall_tidal_controller(tmp_path) -> None:
+    # 09:00–10:30 is a scheduled peak of the default rule: the controller opens window 6 at the first tick.
+    short = {**SHORT, "windows": (1, 2), "items": ("YB001", "YB003"), "priority_share": 0.0, "joint_share": 0.0}
+    sc = Scenario("tidal", **short, tidal_window=6, tidal_every_minutes=10)
+    day = simulate_day(sc, seed=3, workdir=tmp_path / "t")
+    plain = simulate_day(Scenario("plain", **short), seed=3, workdir=tmp_path / "p")
+    assert day.served == day.tickets == plain.served > 20
+    assert 60 <= day.tidal_staff_minutes <= 100  # open from 09:00 while the last citizens are served
+    assert plain.tidal_staff_minutes == 0 and sum(day.waits) < sum(plain.waits)
+    assert hall_data(sc)["hall"]["settings"]["tidal"]["peaks"][0] == ["09:00", "10:30"]
