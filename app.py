@@ -156,13 +156,21 @@ def init_devices(app: Flask, svc: HallApp) -> None:
     tick = app.config["TIDAL_TICK_SECONDS"]
     if tick > 0 and not app.config.get("TESTING"):
         svc.tidal.start([svc.hall_id], tick)
+    # Long waits and overdue 差评 cases raise alerts for the dashboard (every minute; 0 = never).
+    from hall.dashboard import Dashboard
+
+    watch = float(os.environ.get("HALL_WATCH_SECONDS", "60"))
+    if watch > 0 and not app.config.get("TESTING"):
+        watcher = Dashboard(svc.engine, svc.alerts, svc.ratings)
+        app.extensions["hall.watch"] = watcher
+        watcher.start([svc.hall_id], watch)
 
 
 def init_pages(app: Flask) -> None:
     """Browser pages: counter console, hall and counter displays (and the kiosk, when present)."""
     import importlib
 
-    for module in ("hall.web.pages", "display.web", "kiosk.web"):
+    for module in ("hall.web.pages", "hall.web.manager", "display.web", "kiosk.web"):
         try:
             blueprint = importlib.import_module(module).bp
         except ModuleNotFoundError as exc:

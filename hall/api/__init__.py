@@ -113,9 +113,9 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
     api.spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
 
-    from hall.api import appointments, auth, hall_routes, ratings, tickets, windows
+    from hall.api import appointments, auth, hall_routes, ratings, reports, tickets, windows
 
-    for module in (auth, tickets, windows, hall_routes, appointments, ratings):
+    for module in (auth, tickets, windows, hall_routes, appointments, ratings, reports):
         api.register_blueprint(module.blp)
 
     @app.errorhandler(HallError)

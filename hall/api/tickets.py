@@ -36,6 +36,7 @@ def list_items() -> Any:
 
 
 @blp.route("/tickets", methods=["POST"])
+@require_roles("kiosk", *STAFF_ROLES)
 @limiter.limit(issue_limit)
 @blp.arguments(IssueIn)
 @blp.response(201, TicketEnvelope)

@@ -19,7 +19,7 @@ from hall.api.schemas import (
 from hall.api.tickets import public_ticket
 from hall.engine import STAFF_ROLES
 from hall.web.context import hall_id_for, services
-from hall.web.security import current_actor, require_roles
+from hall.web.security import current_actor, require_roles, require_window_actor
 
 blp = Blueprint("windows", __name__, url_prefix="/api/v1/windows", description="窗口操作")
 
@@ -42,6 +42,7 @@ def window_detail(number: int) -> Any:
 
 @blp.route("/<int(max=9999):number>/call-next", methods=["POST"])
 @require_roles(*STAFF_ROLES)
+@require_window_actor
 @blp.response(200, TicketEnvelope)
 @blp.alt_response(204, description="nothing waits for this window")
 def call_next(number: int) -> Any:
@@ -77,6 +78,7 @@ for _action, _path in (("recall", "recall"), ("no_show", "no-show"), ("start", "
 
 @blp.route("/<int(max=9999):number>/transfer", methods=["POST"])
 @require_roles(*STAFF_ROLES)
+@require_window_actor
 @blp.arguments(TransferIn)
 @blp.response(200, TicketEnvelope)
 def transfer(args: dict[str, Any], number: int) -> Any:
@@ -96,6 +98,7 @@ def transfer(args: dict[str, Any], number: int) -> Any:
 
 @blp.route("/<int(max=9999):number>/park", methods=["POST"])
 @require_roles(*STAFF_ROLES)
+@require_window_actor
 @blp.arguments(ParkIn)
 @blp.response(200, TicketEnvelope)
 def park(args: dict[str, Any], number: int) -> Any:
@@ -108,6 +111,7 @@ def park(args: dict[str, Any], number: int) -> Any:
 
 @blp.route("/<int(max=9999):number>/resume", methods=["POST"])
 @require_roles(*STAFF_ROLES)
+@require_window_actor
 @blp.arguments(ResumeIn, required=False)
 @blp.response(200, ResumeOut)
 def resume(args: dict[str, Any], number: int) -> Any:

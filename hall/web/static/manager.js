@@ -1,0 +1,201 @@
+// /manager: the live hall. Socket.IO /manager says when something changed ("load", "alert", "alert_cleared",
+// "device", "rating", "tidal"); the page then re-reads the REST API, so it never holds state of its own
+// that the server does not have. Timers tick between refreshes from the server's clock offset.
+(function () {
+  const {$, esc, api, flash, session} = window.HALL;
+  const T = window.T, PRIORITY = window.PRIORITY, LEVELS = window.LEVELS, DEVICE_STATUS = window.DEVICE_STATUS;
+  let overview = null, fetchedAt = 0, offset = 0, refreshing = false, again = false, chartTimer = null;
+  const alerts = new Map(), charts = {};
+
+  Chart.defaults.font.family = '"Noto Sans SC", "WenQuanYi Micro Hei", sans-serif';
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+
+  session(start);
+
+  function start() {
+    const socket = io('/manager', {transports: ['websocket']});
+    socket.on('connect', () => { live(true); refreshAll(); });
+    socket.on('disconnect', () => live(false));
+    socket.on('connect_error', () => live(false));
+    socket.on('load', () => { refresh(); chartsSoon(); });
+    socket.on('alert', (a) => addAlert({id: a.alert_id, kind: a.kind, level: a.level, message: a.message,
+      source: a.source, raised_at: a.at}, true));
+    socket.on('alert_cleared', (a) => { alerts.delete(a.alert_id); renderAlerts(); });
+    socket.on('device', loadDevices);
+    socket.on('rating', loadSatisfaction);
+    socket.on('tidal', loadTidal);
+    document.querySelectorAll('[data-tidal]').forEach((b) => b.addEventListener('click', () => setTidal(b.dataset.tidal)));
+    setInterval(tick, 1000);
+    setInterval(refresh, 30000); // waits grow with time, not only with events
+    setInterval(loadCharts, 120000);
+    setInterval(loadAlerts, 60000); // alerts arrive live; this only repairs a missed message
+  }
+
+  function live(on) { const l = $('live'); l.textContent = on ? T.live : T.offline; l.className = 'live' + (on ? ' on' : ''); }
+  function refreshAll() { refresh(); loadAlerts(); loadDevices(); loadTidal(); loadCharts(); loadSatisfaction(); }
+  async function guarded(fn) { try { await fn(); } catch (e) { if (e.status === 401) location.reload(); else console.warn(e); } }
+  const mins = (s) => Math.floor(s / 60);
+  const mmss = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+  const since = () => (Date.now() - fetchedAt) / 1000;
+  const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+
+  // --- live load ----------------------------------------------------------------------------------------------
+  async function refresh() {
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    await guarded(async () => {
+      overview = await api('GET', '/dashboard');
+      fetchedAt = Date.now(); offset = Date.parse(overview.at) - fetchedAt;
+      render();
+    });
+    refreshing = false;
+    if (again) { again = false; refresh(); }
+  }
+
+  function render() {
+    const o = overview, kpi = o.kpi;
+    $('hall-name').textContent = o.hall.name;
+    const open = o.windows.filter((w) => w.state === 'open');
+    const busy = o.windows.filter((w) => w.current && w.current.status === 'serving');
+    setKpi('kpi-waiting', o.waiting);
+    setKpi('kpi-serving', `${busy.length} / ${open.length}`);
+    setKpi('kpi-parked', o.parked);
+    const rows = [];
+    for (const q of o.queues) {
+      rows.push(`<tr class="q" data-queue="${esc(q.code)}"><td><b>${esc(q.name)}</b> <small>${esc(q.prefix)}</small></td>` +
+        `<td class="n">${q.waiting}</td><td class="n" data-longest="${q.waiting ? q.longest_wait_seconds : ''}"></td>` +
+        `<td class="n">${q.predicted_wait ? `${q.predicted_wait.low}–${q.predicted_wait.high} ${T.min}` : esc(T.no_window)}</td></tr>`);
+      if (q.classes.some((c) => c.priority)) {
+        for (const c of q.classes) {
+          rows.push(`<tr class="cls"><td>${esc(c.priority ? PRIORITY[c.priority] || c.priority : T.normal)}</td>` +
+            `<td class="n">${c.waiting}</td><td class="n" data-longest="${c.longest_wait_seconds}"></td><td></td></tr>`);
+        }
+      }
+    }
+    $('queues').tBodies[0].innerHTML = rows.join('');
+    $('windows').innerHTML = o.windows.map(windowCard).join('');
+    tick();
+  }
+
+  function windowCard(w) {
+    const c = w.current, clerk = w.clerk ? `${esc(w.clerk.name)} ${esc(w.clerk.staff_no || '')}` : esc(T.no_clerk);
+    const status = c ? (c.status === 'serving' ? T.serving : c.status === 'called' ? T.called : T[c.status] || c.status) : (w.state === 'open' ? T.free : '');
+    const cls = ['win', w.state, c && c.status === 'serving' ? c.service : ''].join(' ');
+    return `<div class="${cls}" data-window="${w.number}"><div class="head"><span class="no">${w.number} ${esc(w.name)}</span>` +
+      `<span class="st">${esc(T[w.state] || w.state)}</span></div><div class="clerk">${clerk}</div>` +
+      `<div class="ticket">${c ? esc(c.number) : '—'}</div>` +
+      `<div class="items">${c ? esc(status + ' · ' + c.item_names.join(' + ')) : esc(status)}</div>` +
+      (c ? `<div class="timer" data-since="${Date.parse(c.since || overview.at)}" data-expected="${c.expected_minutes || ''}"` +
+        ` data-serving="${c.status === 'serving' ? 1 : 0}"></div><div class="bar"><i></i></div>` : '') + '</div>';
+  }
+
+  function setKpi(id, value, tone) {
+    const k = $(id); k.querySelector('.v').textContent = value ?? '—';
+    k.className = 'kpi' + (tone ? ' ' + tone : '');
+  }
+
+  function tick() {
+    const now = Date.now() + offset;
+    $('clock').textContent = new Date(now).toLocaleTimeString('zh-CN', {hour12: false});
+    if (!overview) return;
+    const grown = since(), limit = overview.kpi.wait_alert_minutes;
+    document.querySelectorAll('[data-longest]').forEach((td) => {
+      if (td.dataset.longest === '') { td.textContent = '—'; return; }
+      const s = Number(td.dataset.longest) + grown;
+      td.textContent = `${mins(s)} ${T.min}`; td.classList.toggle('long', s / 60 >= limit);
+    });
+    const longest = overview.waiting ? overview.longest_wait_seconds + grown : 0;
+    setKpi('kpi-longest', overview.waiting ? mins(longest) : 0, longest / 60 >= limit ? 'bad' : longest / 60 >= limit / 2 ? 'warn' : '');
+    document.querySelectorAll('.timer').forEach((el) => {
+      const s = Math.max(0, (now - Number(el.dataset.since)) / 1000), exp = Number(el.dataset.expected || 0);
+      const serving = el.dataset.serving === '1';
+      el.textContent = serving && exp ? `${mmss(s)} / ${exp} ${T.min}` : mmss(s);
+      const bar = el.nextElementSibling.firstElementChild;
+      bar.style.width = serving && exp ? `${Math.min(100, (s / 60 / exp) * 100)}%` : '0';
+      if (serving && exp) {
+        const card = el.closest('.win'), m = s / 60;
+        card.classList.toggle('far', m > exp * overview.kpi.overrun_factor);
+        card.classList.toggle('over', m > exp && m <= exp * overview.kpi.overrun_factor);
+      }
+    });
+  }
+
+  // --- alerts -----------------------------------------------------------------------------------------------------
+  async function loadAlerts() {
+    await guarded(async () => {
+      const data = await api('GET', '/hall/alerts');
+      alerts.clear();
+      for (const a of data.alerts) alerts.set(a.id, a);
+      renderAlerts();
+    });
+  }
+  function addAlert(a, fresh) { a.fresh = fresh; alerts.set(a.id, a); renderAlerts(); }
+  function renderAlerts() {
+    const list = [...alerts.values()].sort((a, b) => (a.level === 'critical') - (b.level === 'critical') || a.id - b.id).reverse();
+    $('alerts').innerHTML = list.length ? list.map((a) => `<li class="${esc(a.level)}${a.fresh ? ' new' : ''}" data-kind="${esc(a.kind)}" data-id="${a.id}">` +
+      `${esc(a.message)}<time>${esc(new Date(a.raised_at).toLocaleTimeString('zh-CN', {hour12: false, hour: '2-digit', minute: '2-digit'}))}</time></li>`).join('')
+      : `<li class="none">${esc(T.none)}</li>`;
+    $('alert-count').textContent = list.length ? `${list.length} ${T.alerts_open}` : '';
+    for (const a of list) a.fresh = false;
+  }
+
+  // --- devices and the tidal window ---------------------------------------------------------------------------------
+  async function loadDevices() {
+    await guarded(async () => {
+      const {devices} = await api('GET', '/hall/devices');
+      $('devices').innerHTML = devices.map((d) => `<li data-device="${esc(d.name)}" title="${esc(d.status_at || '')}">` +
+        `<span class="dot ${esc(d.status || '')}"></span>${esc(d.name)} <small>${esc(d.status ? DEVICE_STATUS[d.status] || d.status : T.never)}</small></li>`).join('');
+      const bad = devices.filter((d) => d.status && d.status !== 'ok').length;
+      $('device-count').textContent = bad ? `${bad} ${T.devices_bad}` : '';
+    });
+  }
+  function renderTidal(t) {
+    $('tidal-window').textContent = t.window ? `${t.window}` : '';
+    let text = t.open ? T.tidal_open : T.tidal_closed;
+    if (t.pending_close) text += `（${T.pending_close}）`;
+    $('tidal-state').textContent = text;
+    $('tidal-reason').textContent = [t.override ? T['override_' + t.override] : T.auto, t.reason].filter(Boolean).join(' · ');
+    document.querySelectorAll('[data-tidal]').forEach((b) => b.setAttribute('aria-pressed', String((t.override || 'auto') === b.dataset.tidal)));
+  }
+  async function loadTidal() { await guarded(async () => renderTidal(await api('GET', '/hall/tidal'))); }
+  async function setTidal(mode) {
+    try { renderTidal(await api('POST', '/hall/tidal', {mode})); flash(T.tidal_done, true); } catch (e) { flash(e.message); }
+  }
+
+  // --- charts -----------------------------------------------------------------------------------------------------
+  function chartsSoon() { clearTimeout(chartTimer); chartTimer = setTimeout(loadCharts, 3000); }
+  function draw(id, config) {
+    if (charts[id]) { charts[id].data = config.data; charts[id].update('none'); return; }
+    charts[id] = new Chart($(id), config);
+  }
+  async function loadCharts() {
+    await guarded(async () => {
+      const [hourly, perWindow] = await Promise.all([api('GET', '/reports/hourly'), api('GET', '/reports?period=day&by=window')]);
+      draw('chart-arrivals', {type: 'bar', data: {labels: hourly.hours, datasets: [
+        {label: T.today, data: hourly.today.arrivals, backgroundColor: '#1565c0', order: 2},
+        {label: T.baseline, data: hourly.baseline.arrivals, type: 'line', borderColor: '#90a4ae', backgroundColor: '#90a4ae', order: 1}]},
+        options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}});
+      draw('chart-wait', {type: 'line', data: {labels: hourly.hours, datasets: [
+        {label: T.today, data: hourly.today.mean_wait, borderColor: '#c62828', backgroundColor: '#c62828', spanGaps: true},
+        {label: T.baseline, data: hourly.baseline.mean_wait, borderColor: '#90a4ae', backgroundColor: '#90a4ae', borderDash: [6, 4], spanGaps: true}]},
+        options: {scales: {y: {beginAtZero: true}}}});
+      const rows = perWindow.rows.filter((r) => r.key !== null);
+      draw('chart-windows', {type: 'bar', data: {labels: rows.map((r) => String(r.key)), datasets: [
+        {label: T.tickets, data: rows.map((r) => r.figures.tickets), backgroundColor: '#2e7d32'}]},
+        options: {plugins: {legend: {display: false}}, scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}});
+      setKpi('kpi-tickets', perWindow.total.figures.tickets);
+    });
+  }
+  async function loadSatisfaction() {
+    await guarded(async () => {
+      const s = await api('GET', '/ratings/summary');
+      const keys = ['5', '4', '3', '2', '1'];
+      draw('chart-satisfaction', {type: 'doughnut', data: {labels: keys.map((k) => LEVELS[k]), datasets: [
+        {data: keys.map((k) => s.levels[k] || 0), backgroundColor: ['#2e7d32', '#7cb342', '#fbc02d', '#ef6c00', '#c62828']}]},
+        options: {plugins: {legend: {position: 'right'}}}});
+      $('rating-count').textContent = `${s.count} ${T.ratings}`;
+      setKpi('kpi-good', pct(s.good_rate), s.good_rate !== null && s.good_rate < 0.9 ? 'warn' : '');
+    });
+  }
+})();
