@@ -120,6 +120,7 @@ class Dashboard:
                 service_state(elapsed, expected, kpi["overrun_factor"]) if current["status"] == "serving" else "ok"
             )
         load["kpi"] = kpi
+        load["timezone"] = ref.timezone  # the wall clock and alert times show hall time, not the PC's
         return load
 
     # --- watching ---------------------------------------------------------------------------------------

@@ -422,7 +422,7 @@ def build(
         "from": span.first.isoformat(),
         "to": span.last.isoformat(),
         "by": by,
-        "generated_at": now.isoformat(),
+        "generated_at": now.astimezone(tz).isoformat(timespec="seconds"),
         "kpi": kpi,
         "columns": columns,
         "rows": [_row(g, calc) for g in ordered],

@@ -38,6 +38,7 @@
   const mins = (s) => Math.floor(s / 60);
   const mmss = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   const since = () => (Date.now() - fetchedAt) / 1000;
+  const zone = () => (overview && overview.timezone) || 'Asia/Shanghai';
   const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 
   // --- live load ----------------------------------------------------------------------------------------------
@@ -97,7 +98,7 @@
 
   function tick() {
     const now = Date.now() + offset;
-    $('clock').textContent = new Date(now).toLocaleTimeString('zh-CN', {hour12: false});
+    $('clock').textContent = new Date(now).toLocaleTimeString('zh-CN', {hour12: false, timeZone: zone()});
     if (!overview) return;
     const grown = since(), limit = overview.kpi.wait_alert_minutes;
     document.querySelectorAll('[data-longest]').forEach((td) => {
@@ -134,7 +135,7 @@
   function renderAlerts() {
     const list = [...alerts.values()].sort((a, b) => (a.level === 'critical') - (b.level === 'critical') || a.id - b.id).reverse();
     $('alerts').innerHTML = list.length ? list.map((a) => `<li class="${esc(a.level)}${a.fresh ? ' new' : ''}" data-kind="${esc(a.kind)}" data-id="${a.id}">` +
-      `${esc(a.message)}<time>${esc(new Date(a.raised_at).toLocaleTimeString('zh-CN', {hour12: false, hour: '2-digit', minute: '2-digit'}))}</time></li>`).join('')
+      `${esc(a.message)}<time>${esc(new Date(a.raised_at).toLocaleTimeString('zh-CN', {hour12: false, hour: '2-digit', minute: '2-digit', timeZone: zone()}))}</time></li>`).join('')
       : `<li class="none">${esc(T.none)}</li>`;
     $('alert-count').textContent = list.length ? `${list.length} ${T.alerts_open}` : '';
     for (const a of list) a.fresh = false;
