@@ -541,8 +541,13 @@ def to_csv(report: dict[str, Any], key_label: str = KEY_LABEL, name_label: str =
     """CSV (UTF-8 with BOM so Excel opens Chinese correctly) with the screen's cell texts."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(table(report, key_label, name_label))
+    writer.writerows([[_inert(cell) for cell in row] for row in table(report, key_label, name_label)])
     return out.getvalue().encode("utf-8-sig")
+
+
+def _inert(text: str) -> str:
+    """A name starting like a formula (=, +, -, @) must not run in a spreadsheet: quote it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 NUMBER_FORMATS = {"count": "0", "minutes": "0.0", "rate": "0.0%"}
@@ -571,7 +576,7 @@ def to_xlsx(
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r in report["rows"]:
-        sheet.append([r["key"], r["label"], *(r["figures"][c["key"]] for c in columns)])
+        sheet.append([r["key"], _inert(r["label"]), *(r["figures"][c["key"]] for c in columns)])
         for n, c in enumerate(columns, start=3):
             sheet.cell(row=sheet.max_row, column=n).number_format = NUMBER_FORMATS[c["unit"]]
     sheet.freeze_panes = "C2"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 
 from hall import reports
 from hall.reports import ItemInfo, RatingInfo, TicketInfo, WorkItem, build, cell_text, span_of
@@ -170,3 +172,11 @@ def test_the_core_is_pure() -> None:
     root = Path(__file__).resolve().parents[2] / "hall"
     assert not imported(root / "reports.py") & {"flask", "sqlalchemy", "flask_babel"}
     assert not imported(root / "dashboard.py") & {"flask", "flask_socketio", "sqlalchemy"}
+
+
+def test_exports_never_carry_formulas() -> None:
+    report = run("clerk", [TicketInfo(1, MON, at(9, 0))], [PeriodRow(1, "called", at(9, 1), None, None, 1, 99)])
+    report["rows"][0]["label"] = "=HYPERLINK(1)"
+    assert "'=HYPERLINK(1)" in reports.to_csv(report).decode("utf-8-sig")
+    sheet = load_workbook(BytesIO(reports.to_xlsx(report))).worksheets[0]
+    assert sheet.cell(row=2, column=2).value == "'=HYPERLINK(1)" and sheet.cell(row=2, column=2).data_type == "s"
