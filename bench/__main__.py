@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["core", "realtime"]
+BENCHMARKS = ["core", "realtime", "routing"]
 
 
 def main(argv: list[str]) -> int:

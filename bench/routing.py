@@ -1,0 +1,436 @@
+"""Routing benchmark: the acceptance figures of the routing work, from seeded simulated days on the real engine.
+
+1. M/M/c validation: stationary days (Poisson arrivals, exponential service, c pooled FIFO windows) at
+   ρ = 0.7/0.8/0.9 against Erlang C. A day of the engine costs ~18 ms per ticket, so the raw mean wait of a
+   few thousand tickets has a wide interval at high load (waits are strongly autocorrelated). Each engine
+   wait is therefore also compared, ticket by ticket, with the first-come-first-served recursion fed the same
+   arrival and handling times; the difference is the control variate that gives a tight interval. The
+   inputs (arrival rate, mean and CV of handling times) are checked separately, since a shared input error
+   would cancel in that difference.
+2. Pooled comprehensive queue vs one line per item category with the same seven windows.
+3. Tidal window: peak-hour (09–11 arrivals) mean wait with and without it, and the staff-hours it costs.
+4. 绿色通道: priority P90 wait, and the normal tickets' mean wait against a baseline where the same priority
+   citizens take ordinary tickets.
+5. ETA: share of actual waits inside the printed range and MAE of its midpoint on the demo day.
+
+Days run in parallel processes. Sizes: BENCH_ROUTING_SEEDS (10), BENCH_ROUTING_MMC_REPS (4),
+BENCH_ROUTING_MMC_HOURS (16), BENCH_ROUTING_PROCS (2).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any
+
+from bench.stats import table, write
+from hall import stats
+from hall.queueing import mmc_mean_wait
+from hall.simulate import (
+    DayResult,
+    Scenario,
+    category_lines,
+    fifo_reference_waits,
+    per_category_scenario,
+    simulate_day,
+    stationary_scenario,
+)
+
+RHOS = (0.7, 0.8, 0.9)
+SERVERS = 4
+SERVICE_MINUTES = 5.0
+WARMUP_MINUTES = 120.0
+PEAK = (9, 11)  # arrival hours of the morning peak
+
+# Two-sided 95% Student t quantiles.
+_T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131]
+_T95 += [2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+
+
+def t95(df: int) -> float:
+    """Two-sided 95% t quantile (Cornish–Fisher beyond 30 degrees of freedom)."""
+    if df < 1:
+        return math.inf
+    if df <= len(_T95):
+        return _T95[df - 1]
+    z = 1.959964
+    return z + (z**3 + z) / (4 * df)
+
+
+def mean_ci(xs: Sequence[float]) -> dict[str, float]:
+    """Mean and 95% t interval over independent replications."""
+    n = len(xs)
+    m = statistics.fmean(xs)
+    half = t95(n - 1) * statistics.stdev(xs) / math.sqrt(n) if n > 1 else math.inf
+    return {"mean": m, "low": m - half, "high": m + half, "n": n}
+
+
+def ratio_ci(ys: Sequence[float], xs: Sequence[float]) -> dict[str, float]:
+    """Ratio of means Σy/Σx over paired replications with a 95% delta-method interval."""
+    n = len(xs)
+    r = sum(ys) / sum(xs)
+    resid = [y - r * x for x, y in zip(xs, ys, strict=True)]
+    half = t95(n - 1) * statistics.stdev(resid) / math.sqrt(n) / statistics.fmean(xs) if n > 1 else math.inf
+    return {"ratio": r, "low": r - half, "high": r + half, "n": n}
+
+
+def _mean(xs: Sequence[float]) -> float:
+    return sum(xs) / len(xs) if xs else math.nan
+
+
+def _peak(day: DayResult) -> list[float]:
+    return [w for h, ws in day.waits_by_hour.items() if PEAK[0] <= h < PEAK[1] for w in ws]
+
+
+def scenarios() -> dict[str, Scenario]:
+    """The demo-day policy sets this benchmark compares (all on the demo hall's arrivals and item mix)."""
+    clean = {"priority_share": 0.0, "joint_share": 0.0}
+    return {
+        "production": Scenario("pooled+green+tidal (demo day)", tidal_window=6),
+        "no_tidal": Scenario("pooled+green, no tidal window"),
+        "no_green": Scenario(
+            "pooled+tidal, priority citizens take ordinary tickets", tidal_window=6, green_channel=False
+        ),
+        "pooled": Scenario("pooled, no priority/joint tickets", **clean),
+        "per_category": per_category_scenario("one line per category, no priority/joint tickets", **clean),
+    }
+
+
+def _day(task: tuple[str, Scenario, int]) -> tuple[str, int, DayResult, float]:
+    key, sc, seed = task
+    t0 = time.process_time()
+    day = simulate_day(sc, seed)
+    return key, seed, day, time.process_time() - t0
+
+
+def _run_days(tasks: list[tuple[str, Scenario, int]], procs: int) -> tuple[dict[str, dict[int, DayResult]], dict]:
+    out: dict[str, dict[int, DayResult]] = {}
+    cpu: dict[str, float] = {}
+    done = 0
+    ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    with ProcessPoolExecutor(max_workers=procs, mp_context=ctx) as pool:
+        futures = [pool.submit(_day, t) for t in tasks]
+        for fut in as_completed(futures):
+            key, seed, day, secs = fut.result()
+            out.setdefault(key, {})[seed] = day
+            cpu[key] = cpu.get(key, 0.0) + secs
+            done += 1
+            print(f"  [{done}/{len(tasks)}] {key} seed {seed}: {day.tickets} tickets, {secs:.1f} s", file=sys.stderr)
+    return out, {k: round(v, 1) for k, v in cpu.items()}
+
+
+def _mmc(rho: float, days: list[DayResult], hours: int) -> dict[str, Any]:
+    lam, mu = rho * SERVERS / SERVICE_MINUTES, 1 / SERVICE_MINUTES
+    wq = mmc_mean_wait(lam, mu, SERVERS)
+    engine, diffs, max_gap, arrivals, services = [], [], 0.0, [], []
+    for day in days:
+        offsets = [o for o, _, _ in day.timeline]
+        handling = [s for _, _, s in day.timeline]
+        ref = fifo_reference_waits(offsets, handling, SERVERS)
+        pairs = [(w, r) for (o, w, _), r in zip(day.timeline, ref, strict=True) if o >= WARMUP_MINUTES]
+        if any(w is None for w, _ in pairs):
+            raise RuntimeError("a ticket of an M/M/c day was never called")
+        engine.append(_mean([w for w, _ in pairs]))
+        diffs.append(_mean([w - r for w, r in pairs]))
+        max_gap = max(max_gap, max(abs(w - r) for w, r in pairs))
+        measured = [s for o, _, s in day.timeline if o >= WARMUP_MINUTES]
+        arrivals.append(len(measured) / (hours * 60 - WARMUP_MINUTES))
+        services.extend(measured)
+    raw = mean_ci(engine)
+    cv = mean_ci(diffs)
+    cv = {"mean": wq + cv["mean"], "low": wq + cv["low"], "high": wq + cv["high"], "n": cv["n"]}
+    s_mean = statistics.fmean(services)
+    s_sd = statistics.stdev(services)
+    lam_ci = mean_ci(arrivals)
+    return {
+        "rho": rho,
+        "servers": SERVERS,
+        "service_minutes": SERVICE_MINUTES,
+        "arrivals_per_minute": round(lam, 4),
+        "erlang_c_wq_minutes": round(wq, 4),
+        "replications": len(days),
+        "hours_per_replication": hours,
+        "warmup_minutes": WARMUP_MINUTES,
+        "tickets_measured": sum(len([1 for o, _, _ in d.timeline if o >= WARMUP_MINUTES]) for d in days),
+        "engine_mean_wait": _rounded(raw),
+        "engine_error": round(raw["mean"] / wq - 1, 4),
+        "engine_error_ci": [round(raw["low"] / wq - 1, 4), round(raw["high"] / wq - 1, 4)],
+        "engine_vs_fifo_recursion_max_abs_seconds": max_gap * 60,
+        "control_variate_wait": _rounded(cv),
+        "control_variate_error": round(cv["mean"] / wq - 1, 4),
+        "control_variate_error_ci": [round(cv["low"] / wq - 1, 4), round(cv["high"] / wq - 1, 4)],
+        "inputs": {
+            "arrival_rate": _rounded(lam_ci),
+            "arrival_rate_error": round(lam_ci["mean"] / lam - 1, 4),
+            "arrival_rate_error_ci": [round(lam_ci["low"] / lam - 1, 4), round(lam_ci["high"] / lam - 1, 4)],
+            "service_mean": round(s_mean, 4),
+            "service_mean_ci": [
+                round(s_mean - 1.96 * s_sd / math.sqrt(len(services)), 4),
+                round(s_mean + 1.96 * s_sd / math.sqrt(len(services)), 4),
+            ],
+            "service_cv": round(s_sd / s_mean, 4),
+        },
+    }
+
+
+def _rounded(ci: dict[str, float], digits: int = 3) -> dict[str, float]:
+    return {k: (round(v, digits) if k != "n" else v) for k, v in ci.items()}
+
+
+def _days(results: dict[str, dict[int, DayResult]], key: str) -> list[DayResult]:
+    return [results[key][s] for s in sorted(results[key])]
+
+
+def _pct(x: float, digits: int = 1) -> str:
+    return f"{x * 100:+.{digits}f}%"
+
+
+def run() -> dict:
+    """Run everything; write bench/results/routing.json; return the figures and a printable table."""
+    seeds = list(range(1, int(os.environ.get("BENCH_ROUTING_SEEDS", "10")) + 1))
+    reps = int(os.environ.get("BENCH_ROUTING_MMC_REPS", "4"))
+    hours = int(os.environ.get("BENCH_ROUTING_MMC_HOURS", "16"))
+    procs = int(os.environ.get("BENCH_ROUTING_PROCS", "2"))
+    wall0 = time.perf_counter()
+    demo = scenarios()
+    tasks: list[tuple[str, Scenario, int]] = []
+    for rho in RHOS:  # the longest days first, so the two processes finish together
+        for rep in range(1, reps + 1):
+            sc = stationary_scenario(
+                rho, servers=SERVERS, service_minutes=SERVICE_MINUTES, hours=hours, warmup_minutes=WARMUP_MINUTES
+            )
+            tasks.append((f"mmc_{rho:g}", sc, 1000 + rep))
+    tasks.sort(key=lambda t: -t[1].arrivals[0])
+    tasks += [(key, sc, seed) for key, sc in demo.items() for seed in seeds]
+    results, cpu = _run_days(tasks, procs)
+
+    # 1. M/M/c
+    mmc = [_mmc(rho, _days(results, f"mmc_{rho:g}"), hours) for rho in RHOS]
+
+    # 2. pooled vs per category
+    pooled, per_cat = _days(results, "pooled"), _days(results, "per_category")
+    xs = [_mean(d.waits) for d in pooled]
+    ys = [_mean(d.waits) for d in per_cat]
+    _, _, lines = category_lines(demo["per_category"].windows, demo["per_category"].department_weight)
+    pooling = {
+        "seeds": len(seeds),
+        "windows": list(demo["pooled"].windows),
+        "category_lines": lines,
+        "pooled_mean_wait": _rounded(mean_ci(xs)),
+        "per_category_mean_wait": _rounded(mean_ci(ys)),
+        "ratio_per_category_over_pooled": _rounded(ratio_ci(ys, xs)),
+        "per_seed_ratio_min_max": [
+            round(min(y / x for x, y in zip(xs, ys, strict=True)), 2),
+            round(max(y / x for x, y in zip(xs, ys, strict=True)), 2),
+        ],
+        "pooled_p90": stats.wait_summary([w for d in pooled for w in d.waits])["p90"],
+        "per_category_p90": stats.wait_summary([w for d in per_cat for w in d.waits])["p90"],
+    }
+
+    # 3. tidal window
+    prod, no_tidal, no_green = _days(results, "production"), _days(results, "no_tidal"), _days(results, "no_green")
+    without = [_mean(_peak(d)) for d in no_tidal]
+    with_ = [_mean(_peak(d)) for d in prod]
+    r = ratio_ci(with_, without)
+    staff = mean_ci([d.tidal_staff_minutes / 60 for d in prod])
+    tidal = {
+        "seeds": len(seeds),
+        "peak_hours": list(PEAK),
+        "peak_mean_wait_without": _rounded(mean_ci(without)),
+        "peak_mean_wait_with": _rounded(mean_ci(with_)),
+        "cut": round(1 - r["ratio"], 4),
+        "cut_ci": [round(1 - r["high"], 4), round(1 - r["low"], 4)],
+        "all_day_mean_wait_without": round(_mean([w for d in no_tidal for w in d.waits]), 2),
+        "all_day_mean_wait_with": round(_mean([w for d in prod for w in d.waits]), 2),
+        "extra_staff_hours_per_day": _rounded(staff, 2),
+    }
+
+    # 4. green channel (same arrivals; the baseline gives the priority citizens ordinary tickets)
+    prio = [w for d in prod for w in d.waits_priority]
+    normal_with = [_mean(d.waits_normal) for d in prod]
+    normal_base = [_mean(d.waits_normal) for d in no_green]
+    g = ratio_ci(normal_with, normal_base)
+    green = {
+        "seeds": len(seeds),
+        "priority_tickets": len(prio),
+        "priority_p90": stats.percentile(prio, 90),
+        "priority_p90_per_day": _rounded(mean_ci([stats.percentile(d.waits_priority, 90) or 0.0 for d in prod])),
+        "priority_mean": round(_mean(prio), 2),
+        "priority_citizens_mean_in_baseline": round(_mean([w for d in no_green for w in d.waits_priority]), 2),
+        "normal_mean_with_green": _rounded(mean_ci(normal_with)),
+        "normal_mean_baseline": _rounded(mean_ci(normal_base)),
+        "normal_rise": round(g["ratio"] - 1, 4),
+        "normal_rise_ci": [round(g["low"] - 1, 4), round(g["high"] - 1, 4)],
+    }
+
+    # 5. ETA on the demo day
+    inside = mean_ci([stats.eta_accuracy(d.eta_pairs)["inside"] for d in prod])
+    mae = mean_ci([stats.eta_accuracy(d.eta_pairs)["mae"] for d in prod])
+    eta = {
+        "seeds": len(seeds),
+        "scenario": demo["production"].name,
+        "tickets": sum(len(d.eta_pairs) for d in prod),
+        "inside": _rounded(inside, 4),
+        "mae_minutes": _rounded(mae),
+        "pooled": stats.eta_accuracy([p for d in prod for p in d.eta_pairs]),
+        "without_tidal_window": stats.eta_accuracy([p for d in no_tidal for p in d.eta_pairs]),
+    }
+
+    wall = time.perf_counter() - wall0
+    result = {
+        "seeds": seeds,
+        "engine": "hall.engine on SQLite (one file per simulated day), hall.routing policies, FakeClock",
+        "processes": procs,
+        "wall_seconds": round(wall, 1),
+        "cpu_seconds_by_scenario": cpu,
+        "scenarios": {k: sc.name for k, sc in demo.items()},
+        "mmc_method": (
+            "engine_mean_wait: plain mean over tickets issued after the warm-up, t interval over replications. "
+            "control_variate_wait: Erlang C Wq + mean(engine wait - FIFO recursion wait on the same arrival and "
+            "handling times), t interval over replications; valid because the inputs are checked separately "
+            "(inputs: arrival rate, mean and CV of handling times)."
+        ),
+        "mmc": mmc,
+        "pooling": pooling,
+        "tidal": tidal,
+        "green": green,
+        "eta": eta,
+    }
+    result["table"] = table(_rows(result))
+    write("routing", {k: v for k, v in result.items() if k != "table"})
+    return result
+
+
+def _rows(res: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    for m in res["mmc"]:
+        head = f"M/M/{m['servers']} rho={m['rho']:g}"
+        measured_h = m["hours_per_replication"] - m["warmup_minutes"] / 60
+        e, c = m["engine_mean_wait"], m["control_variate_wait"]
+        lo, hi = m["engine_error_ci"]
+        clo, chi = m["control_variate_error_ci"]
+        inp = m["inputs"]
+        rows += [
+            (f"{head}: Erlang C Wq (min)", f"{m['erlang_c_wq_minutes']:.3f}", "", ""),
+            (
+                f"{head}: engine mean wait, {m['replications']}x{measured_h:g} h",
+                f"{e['mean']:.3f} [{e['low']:.3f}, {e['high']:.3f}] err {_pct(m['engine_error'])} "
+                f"(CI {_pct(lo, 0)}..{_pct(hi, 0)})",
+                "|err| <= 5%",
+                _ok(abs(m["engine_error"]) <= 0.05),
+            ),
+            (
+                f"{head}: engine vs FIFO recursion, max |diff|",
+                f"{m['engine_vs_fifo_recursion_max_abs_seconds']:.2g} s over {m['tickets_measured']} tickets",
+                "<= 0.001 s",
+                _ok(m["engine_vs_fifo_recursion_max_abs_seconds"] <= 0.001),
+            ),
+            (
+                f"{head}: inputs: lambda error / service mean / CV",
+                f"{_pct(inp['arrival_rate_error'])} [{_pct(inp['arrival_rate_error_ci'][0])}, "
+                f"{_pct(inp['arrival_rate_error_ci'][1])}] / {inp['service_mean']:.3f} "
+                f"[{inp['service_mean_ci'][0]:.3f}, {inp['service_mean_ci'][1]:.3f}] / {inp['service_cv']:.3f}",
+                f"0, {m['service_minutes']:g}, 1 (in CI)",
+                "",
+            ),
+            (
+                f"{head}: control-variate mean wait",
+                f"{c['mean']:.3f} [{c['low']:.3f}, {c['high']:.3f}] err {_pct(m['control_variate_error'], 2)} "
+                f"(CI {_pct(clo, 2)}..{_pct(chi, 2)})",
+                "|err| <= 5%",
+                _ok(abs(m["control_variate_error"]) <= 0.05 and max(abs(clo), abs(chi)) <= 0.05),
+            ),
+        ]
+    p = res["pooling"]
+    pr = p["ratio_per_category_over_pooled"]
+    rows += [
+        (
+            f"pooled vs per category: mean wait, {p['seeds']} seeds",
+            f"{p['pooled_mean_wait']['mean']:.2f} vs {p['per_category_mean_wait']['mean']:.2f} min",
+            "",
+            "",
+        ),
+        (
+            "pooled vs per category: ratio per-category / pooled",
+            f"{pr['ratio']:.2f} [{pr['low']:.2f}, {pr['high']:.2f}] (per seed {p['per_seed_ratio_min_max'][0]}"
+            f"..{p['per_seed_ratio_min_max'][1]})",
+            "> 1",
+            _ok(pr["low"] > 1),
+        ),
+    ]
+    t = res["tidal"]
+    rows += [
+        (
+            f"tidal: peak mean wait without / with, {t['seeds']} seeds",
+            f"{t['peak_mean_wait_without']['mean']:.2f} / {t['peak_mean_wait_with']['mean']:.2f} min",
+            "",
+            "",
+        ),
+        (
+            "tidal: peak mean wait cut",
+            f"{t['cut'] * 100:.1f}% [{t['cut_ci'][0] * 100:.1f}, {t['cut_ci'][1] * 100:.1f}]",
+            ">= 50%",
+            _ok(t["cut"] >= 0.5),
+        ),
+        (
+            "tidal: extra staff-hours per day",
+            f"{t['extra_staff_hours_per_day']['mean']:.2f} [{t['extra_staff_hours_per_day']['low']:.2f}, "
+            f"{t['extra_staff_hours_per_day']['high']:.2f}]",
+            "",
+            "",
+        ),
+    ]
+    g = res["green"]
+    rows += [
+        (
+            f"green: priority P90 wait ({g['priority_tickets']} tickets, {g['seeds']} seeds)",
+            f"{g['priority_p90']:.2f} min (per day {g['priority_p90_per_day']['mean']:.2f} "
+            f"[{g['priority_p90_per_day']['low']:.2f}, {g['priority_p90_per_day']['high']:.2f}])",
+            "<= 5 min",
+            _ok(g["priority_p90"] <= 5),
+        ),
+        (
+            "green: normal mean wait vs no-priority baseline",
+            f"{g['normal_mean_with_green']['mean']:.2f} vs {g['normal_mean_baseline']['mean']:.2f} min, "
+            f"{_pct(g['normal_rise'])} [{_pct(g['normal_rise_ci'][0])}, {_pct(g['normal_rise_ci'][1])}]",
+            "<= +10%",
+            _ok(g["normal_rise"] <= 0.10),
+        ),
+    ]
+    e = res["eta"]
+    rows += [
+        (
+            f"ETA: actual wait inside range ({e['tickets']} tickets, {e['seeds']} seeds)",
+            f"{e['inside']['mean'] * 100:.1f}% [{e['inside']['low'] * 100:.1f}, {e['inside']['high'] * 100:.1f}]",
+            ">= 80%",
+            _ok(e["inside"]["mean"] >= 0.8),
+        ),
+        (
+            "ETA: MAE of the range midpoint",
+            f"{e['mae_minutes']['mean']:.2f} [{e['mae_minutes']['low']:.2f}, {e['mae_minutes']['high']:.2f}] min",
+            "<= 3 min",
+            _ok(e["mae_minutes"]["mean"] <= 3),
+        ),
+        (
+            "wall time (CPU time of the simulated days)",
+            f"{res['wall_seconds']:.0f} s on {res['processes']} processes "
+            f"({sum(res['cpu_seconds_by_scenario'].values()):.0f} s CPU)",
+            "<= 360 s",
+            _ok(res["wall_seconds"] <= 360),
+        ),
+    ]
+    return rows
+
+
+def _ok(flag: bool) -> str:
+    return "yes" if flag else "NO"
+
+
+if __name__ == "__main__":
+    print(run()["table"])
