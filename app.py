@@ -71,6 +71,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         DEVICE_POLL_SECONDS=float(os.environ.get("HALL_DEVICE_POLL_SECONDS", "30")),
         # How often the tidal window rule runs (0 = never; tests tick explicitly).
         TIDAL_TICK_SECONDS=float(os.environ.get("HALL_TIDAL_TICK_SECONDS", "60")),
+        # Whether this process runs the daily jobs (exactly one process should: docs/operations.md).
+        SCHEDULER=os.environ.get("HALL_SCHEDULER", "1") != "0",
     )
     if test_config:
         app.config.update(test_config)
@@ -144,7 +146,7 @@ def init_realtime(app: Flask, svc: HallApp) -> None:
 
 
 def init_devices(app: Flask, svc: HallApp) -> None:
-    """Ticket printing for kiosks and the guide desk with printer health polling; the tidal window's rule."""
+    """Ticket printing for kiosks and the guide desk with printer health polling."""
     from kiosk.printing import PrintService
 
     settings = svc.config["hall"].get("settings", {})
@@ -153,9 +155,6 @@ def init_devices(app: Flask, svc: HallApp) -> None:
     interval = app.config["DEVICE_POLL_SECONDS"]
     if interval > 0 and not app.config.get("TESTING"):
         printing.start_monitor([svc.hall_id], interval)
-    tick = app.config["TIDAL_TICK_SECONDS"]
-    if tick > 0 and not app.config.get("TESTING"):
-        svc.tidal.start([svc.hall_id], tick)
     # Long waits and overdue 差评 cases raise alerts for the dashboard (every minute; 0 = never).
     from hall.dashboard import Dashboard
 
@@ -164,6 +163,45 @@ def init_devices(app: Flask, svc: HallApp) -> None:
         watcher = Dashboard(svc.engine, svc.alerts, svc.ratings)
         app.extensions["hall.watch"] = watcher
         watcher.start([svc.hall_id], watch)
+
+
+def init_scheduler(app: Flask, svc: HallApp) -> None:
+    """Duty roster and the daily jobs (device check, opening, tidal rule, 限时办结 watcher, closing).
+
+    The roster is filled from the hall config in every process; the scheduler starts only in the process
+    meant to run it (hall.scheduler.should_start: not under TESTING, not in ``flask`` commands, not with
+    HALL_SCHEDULER=0), once.
+    """
+    from hall import scheduler
+    from hall.operations import Operations
+    from hall.roster import Roster
+
+    def device_checks() -> dict[str, Any]:
+        # Looked up at run time: the serial device layer registers itself as "hall.devices" when present.
+        checks = {"printers": app.extensions["hall.printing"].check}
+        serial = app.extensions.get("hall.devices")
+        if serial is not None and hasattr(serial, "check"):
+            checks["serial"] = serial.check
+        return checks
+
+    roster = Roster(svc.engine)
+    ops = Operations(svc.engine, svc.alerts, svc.appointments, svc.tidal, roster, device_checks=device_checks)
+    ops.ensure_roster(svc.hall_id)
+    ref = svc.engine.reference(svc.hall_id)
+    specs = scheduler.job_specs(
+        svc.hall_code, svc.hall_id, ref.settings, ref.timezone, tidal_seconds=app.config["TIDAL_TICK_SECONDS"]
+    )
+    jobs = scheduler.HallScheduler(svc.db, specs, timezone=ref.timezone, clock=svc.clock)
+    app.extensions.update({"hall.roster": roster, "hall.operations": ops, "hall.scheduler": jobs})
+    if scheduler.should_start(app.config, os.environ):
+        scheduler.bind(ops)
+        try:
+            jobs.start()
+        except Exception as exc:  # the hall still serves without its timetable; the manager must know
+            log.exception("scheduler did not start")
+            svc.alerts.raise_alert(
+                svc.hall_id, "job:scheduler", "scheduler_failed", f"定时任务未能启动：{exc}", level="critical"
+            )
 
 
 def init_pages(app: Flask) -> None:
@@ -208,6 +246,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     init_realtime(app, svc)
     init_devices(app, svc)
+    init_scheduler(app, svc)
     init_pages(app)
     init_cli(app)
 

@@ -74,6 +74,12 @@ def validate(data: dict[str, Any], where: str = "config") -> None:
             raise ConfigError(f"{where}: staff {s.get('username')} has unknown role {s.get('role')}")
         if s.get("window") is not None and s["window"] not in numbers:
             raise ConfigError(f"{where}: staff {s.get('username')} works unknown window {s['window']}")
+    from hall.operations import validate_settings
+    from hall.roster import validate_rota
+
+    problems = validate_rota(data, where) + validate_settings(data, where)
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def token_hash(token: str) -> str:

@@ -819,17 +819,23 @@ class Engine:
             raise NotFound("号码不存在", code="ticket_not_found")
         return ticket
 
-    def reset_day(self, actor: Actor, hall_id: int, *, close_windows: bool = True) -> int:
-        """End every still-open ticket with outcome ended_by_reset (kept, not deleted); close windows."""
+    def reset_day(self, actor: Actor, hall_id: int, *, close_windows: bool = True, through: date | None = None) -> int:
+        """End every still-open ticket with outcome ended_by_reset (kept, not deleted); close windows.
+
+        ``through`` limits the reset to tickets of that day and earlier: a late catch-up of yesterday's close
+        while today's hall is open must not end today's tickets (and passes ``close_windows=False``).
+        """
         if actor.role not in ("system", "admin", "manager"):
             raise Forbidden("无权执行日终清零", code="forbidden_role")
         with self._tx() as tx:
             self._check_hall(actor, hall_id)
-            tickets = tx.repo.open_tickets(hall_id)
+            tickets = tx.repo.open_tickets(hall_id, through)
+            freed = {t.id for t in tickets}
             for ticket in tickets:
                 self._move(tx, ticket, Action.RESET, actor)
             for window in tx.repo.windows(hall_id):
-                window.current_ticket_id = None
+                if through is None or window.current_ticket_id in freed:
+                    window.current_ticket_id = None
                 if close_windows and window.state != "closed":
                     self._window_move(tx, actor, window, "close")
             return len(tickets)

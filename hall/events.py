@@ -203,3 +203,10 @@ class CaseChanged(DomainEvent):
 
     case_id: int
     status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RosterChanged(DomainEvent):
+    """Today's duty roster changed (a manager's edit, or a new day began): displays show the new names."""
+
+    day: str

@@ -358,3 +358,51 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     client: Mapped[str | None] = mapped_column(String(64))
+
+
+class DutyAssignment(Base):
+    """值班安排 (seed 001): who is the day's duty leader, duty clerk or guide-desk staff (咨询引导).
+
+    One row per (hall, day, duty, position); guides may be several a day (position 0, 1, …). ``name`` keeps
+    the person's display name as shown on the hall display; ``user_id`` links an account when there is one.
+    """
+
+    __tablename__ = "duty_roster"
+    __table_args__ = (UniqueConstraint("hall_id", "day", "duty", "position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    day: Mapped[date] = mapped_column(Date)
+    duty: Mapped[str] = mapped_column(String(10))  # leader | clerk | guide
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))  # "rota" when filled from the hall config
+
+
+class DayReport(Base):
+    """The day's report, computed and stored by the closing job (waits, outcomes, resets, no-shows)."""
+
+    __tablename__ = "day_reports"
+    __table_args__ = (UniqueConstraint("hall_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime]
+    report: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobRun(Base):
+    """Ledger of the daily jobs: at most one run per (hall, job, day), so no job acts twice on a day."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("hall_id", "job", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    job: Mapped[str] = mapped_column(String(40))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # running | done | failed
+    runs: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hall.lifecycle import State
-from hall.models import Hall, Queue, Ticket, Window
+from hall.models import DutyAssignment, Hall, Queue, Ticket, Window
 from hall.numbering import service_day
 
 
@@ -73,6 +73,22 @@ def windows(session: Session, hall_id: int) -> list[dict[str, Any]]:
     return out
 
 
+def duty_today(session: Session, hall_id: int, day: date) -> dict[str, Any]:
+    """The day's duty leader and duty clerk for the hall display (names only, 值班公示)."""
+    rows = session.execute(
+        select(DutyAssignment.duty, DutyAssignment.name)
+        .where(
+            DutyAssignment.hall_id == hall_id,
+            DutyAssignment.day == day,
+            DutyAssignment.duty.in_(("leader", "clerk")),
+            DutyAssignment.position == 0,
+        )
+        .order_by(DutyAssignment.duty)
+    ).all()
+    names = dict(rows)
+    return {"day": day.isoformat(), "leader": names.get("leader"), "clerk": names.get("clerk")}
+
+
 def display_snapshot(session: Session, hall_id: int, now: Any) -> dict[str, Any]:
     """Everything a hall or counter display needs after (re)connecting."""
     hall = session.get(Hall, hall_id)
@@ -89,5 +105,5 @@ def display_snapshot(session: Session, hall_id: int, now: Any) -> dict[str, Any]
         "waiting": sum(q["waiting"] for q in queues),
         "windows": windows(session, hall_id),
         "notices": list(settings.get("notices", [])),
-        "roster": settings.get("roster_today"),
+        "roster": duty_today(session, hall_id, day),
     }

@@ -1,6 +1,7 @@
 """Socket.IO: one namespace per audience, rooms per hall, and one broadcaster fed by committed domain events.
 
-/display  public and read-only: snapshot on every (re)connect, then ``called``, ``queues``, ``windows``.
+/display  public and read-only: snapshot on every (re)connect, then ``called``, ``queues``, ``windows``,
+          ``roster`` (today's duty leader and duty clerk).
 /counter  staff with a login session: ``hall_changed`` hints (the console refetches its window over REST).
 /manager  leader/manager/admin: ``load`` (the GET /api/v1/hall/load shape).
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import date
 from typing import Any
 
 from flask import request
@@ -83,6 +85,12 @@ class Broadcaster:
             payload = event.to_dict()
             for namespace in ("/manager", "/counter", "/display"):
                 self.socketio.emit("tidal", payload, to=hall_room(event.hall_id), namespace=namespace)
+            return
+        elif isinstance(event, ev.RosterChanged):
+            # Today's duty leader and duty clerk on the hall display (a manager's edit, or the opening job).
+            with self.svc.db.read() as session:
+                duty = queries.duty_today(session, event.hall_id, date.fromisoformat(event.day))
+            self.socketio.emit("roster", duty, to=hall_room(event.hall_id), namespace="/display")
             return
         elif isinstance(
             event, (ev.AlertRaised, ev.AlertCleared, ev.DeviceStatusChanged, ev.RatingReceived, ev.CaseChanged)

@@ -117,6 +117,9 @@ def init_app(app: Flask) -> None:
 
     for module in (auth, tickets, windows, hall_routes, appointments, ratings, reports):
         api.register_blueprint(module.blp)
+    from hall.api import operations  # 值班安排, day reports, the daily jobs' ledger
+
+    api.register_blueprint(operations.blp)
 
     @app.errorhandler(HallError)
     def _hall_error(exc: HallError) -> Any:

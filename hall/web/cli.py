@@ -37,6 +37,62 @@ def reset_day() -> None:
     click.echo(f"ended {n} open tickets")
 
 
+@hall_cli.command("jobs")
+@with_appcontext
+def jobs() -> None:
+    """List the scheduled jobs with their next run times (from the job store in the hall database)."""
+    listing = current_app.extensions["hall.scheduler"].list_jobs()
+    if not listing:
+        click.echo("no jobs")
+    for job in listing:
+        nxt = job["next_run_time"] or "paused"
+        click.echo(f"{job['job']:<18} {nxt:<27} {job['trigger']:<32} {job['name']}")
+
+
+@hall_cli.command("run-job")
+@click.argument("name")
+@click.option("--force", is_flag=True, help="act even if the job already ran today or the hall is closed")
+@with_appcontext
+def run_job(name: str, force: bool) -> None:
+    """Run one job now (device_check, opening, tidal_tick, time_limit_watch, closing) and print its result."""
+    import json
+
+    from hall.operations import JOBS
+
+    if name not in JOBS:
+        raise click.BadParameter(f"unknown job {name!r}; jobs: {', '.join(JOBS)}", param_hint="NAME")
+    svc = current_app.extensions["hall"]
+    result = current_app.extensions["hall.operations"].run(name, svc.hall_id, force=force)
+    click.echo(json.dumps(result, ensure_ascii=False, default=str))
+
+
+@hall_cli.command("scheduler")
+@with_appcontext
+def run_scheduler() -> None:
+    """Run the scheduler in this process until stopped (Ctrl-C, SIGTERM): for HALL_SCHEDULER=0 servers."""
+    import signal
+    import threading
+
+    from hall import scheduler
+
+    jobs = current_app.extensions["hall.scheduler"]
+    scheduler.bind(current_app.extensions["hall.operations"])
+    if not jobs.start():
+        raise click.ClickException("a scheduler already runs in this process")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo("scheduler running; Ctrl-C stops it")
+    for job in jobs.jobs():
+        click.echo(f"  {job['job']:<18} next {job['next_run_time']}")
+    try:
+        while not stop.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        jobs.shutdown()
+
+
 @hall_cli.command("simulate")
 @click.option("--runs", default=3, show_default=True, help="seeded days per policy set")
 @click.option("--seed", default=1, show_default=True)
