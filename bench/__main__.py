@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["core", "realtime", "routing"]
+BENCHMARKS = ["core", "realtime", "routing", "scale"]
 
 
 def main(argv: list[str]) -> int:

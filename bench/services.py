@@ -19,6 +19,17 @@ from pathlib import Path
 
 from bench.server import free_port
 
+# A web-only server process of the production topology: no scheduler, no background pollers, no serial lines
+# (exactly one other process runs those, see docs/deployment.md). Tests also want no job firing at the real
+# opening or closing time in the middle of a run.
+WEB_ONLY_ENV = {
+    "HALL_SCHEDULER": "0",
+    "HALL_DEVICE_POLL_SECONDS": "0",
+    "HALL_TIDAL_TICK_SECONDS": "0",
+    "HALL_WATCH_SECONDS": "0",
+    "HALL_SERIAL_DEVICES": "0",
+}
+
 
 def postgres_bin() -> Path | None:
     """The newest installed PostgreSQL bin directory with initdb and pg_ctl, if any."""

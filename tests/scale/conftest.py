@@ -15,7 +15,7 @@ import requests
 import socketio
 
 from bench.server import Server
-from bench.services import Postgres, Redis, postgres_available, redis_available
+from bench.services import WEB_ONLY_ENV, Postgres, Redis, postgres_available, redis_available
 from tests.conftest import require
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
@@ -100,12 +100,7 @@ class Cluster:
 @pytest.fixture(scope="session")
 def cluster(pg: Postgres, redis_server: Redis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two gunicorn gthread processes (one worker each, as in docs/deployment.md) on PostgreSQL + Redis."""
-    env = {
-        "HALL_DATABASE_URL": pg.url,
-        "HALL_MESSAGE_QUEUE": redis_server.url,
-        "HALL_DEVICE_POLL_SECONDS": "0",
-        "HALL_TIDAL_TICK_SECONDS": "0",
-    }
+    env = {"HALL_DATABASE_URL": pg.url, "HALL_MESSAGE_QUEUE": redis_server.url, **WEB_ONLY_ENV}
     base = tmp_path_factory.mktemp("cluster")
     a = Server(env=env, instance=base / "a", gunicorn=True, threads=48)
     b = Server(env=env, instance=base / "b", gunicorn=True, threads=48)

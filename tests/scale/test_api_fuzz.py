@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
 from bench.server import Server
+from bench.services import WEB_ONLY_ENV
 from tests.scale.conftest import staff
 
 EXAMPLES = 8  # per operation and mode; ~2,500 requests in all
@@ -45,7 +46,7 @@ def _cases(operation, mode: GenerationMode) -> list:  # noqa: ANN001 - schemathe
 
 @pytest.mark.timeout(300)
 def test_fuzzing_the_api_finds_no_server_error(tmp_path) -> None:
-    with Server(instance=tmp_path / "hall") as server:
+    with Server(instance=tmp_path / "hall", env=WEB_ONLY_ENV) as server:
         schema = schemathesis.openapi.from_url(f"{server.url}/api/v1/openapi.json")
         # Our own credentials, not generated ones: fuzz what an authorised caller can reach.
         schema.config.generation.update(with_security_parameters=False)

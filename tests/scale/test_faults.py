@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from bench.server import Server
+from bench.services import WEB_ONLY_ENV
 from tests.scale.conftest import KIOSK, DisplayClient, issue, staff
 
 CLERK_WINDOWS = (1, 2, 3)
@@ -101,7 +102,7 @@ class _Busy:
 
 
 def test_kill_9_of_the_single_pc_server_loses_nothing_acknowledged(tmp_path: Path) -> None:
-    server = Server(instance=tmp_path / "hall")  # python app.py on SQLite, the county setup
+    server = Server(instance=tmp_path / "hall", env=WEB_ONLY_ENV)  # python app.py on SQLite, the county setup
     db_file = tmp_path / "hall" / "hall.db"
     try:
         server.start()

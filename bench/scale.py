@@ -1,0 +1,258 @@
+"""Scale-out benchmark: two gunicorn processes on PostgreSQL + Redis (the production topology) on this machine.
+
+Tickets/s and latency with 50 concurrent kiosk clients spread over both processes, call-next from six windows
+alternating between the processes, and call → display delivery across processes (calls made on A, 50 /display
+clients connected to B through the Redis message queue). PostgreSQL runs with its production defaults (fsync on).
+Everything (load generators, both servers, PostgreSQL, Redis) shares the same cores.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from bench.server import ROOT, Server, staff_session
+from bench.services import WEB_ONLY_ENV, Postgres, Redis
+from bench.stats import percentile, table, write
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
+CLIENTS = 50
+PER_CLIENT = 40
+WINDOWS = [1, 2, 3, 4, 5, 7]
+CALL_ROUNDS = 60
+DISPLAYS = 50
+DISPLAY_CALLS = 40
+
+
+def _issue_load(urls: list[str], clients: int, per_client: int, items: list[str]) -> dict:
+    """``clients`` keep-alive connections, client k on ``urls[k % len(urls)]`` asking for ``items[k % len]``."""
+    latencies: list[float] = []
+    errors: list[int] = []
+    numbers: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+    headers = {"Content-Type": "application/json", **KIOSK}
+
+    def worker(k: int) -> None:
+        host, port = urls[k % len(urls)].removeprefix("http://").split(":")
+        body = json.dumps({"items": [items[k % len(items)]]})
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        mine: list[float] = []
+        got: list[str] = []
+        bad: list[int] = []
+        barrier.wait()
+        for _ in range(per_client):
+            t0 = time.perf_counter()
+            conn.request("POST", "/api/v1/tickets", body, headers)
+            r = conn.getresponse()
+            data = r.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            if r.status == 201:
+                got.append(json.loads(data)["ticket"]["number"])
+            else:
+                bad.append(r.status)
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            numbers.extend(got)
+            errors.extend(bad)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(worker, range(clients)))
+    elapsed = time.perf_counter() - t0
+    n = clients * per_client
+    return {
+        "clients": clients,
+        "processes": len(urls),
+        "tickets": n,
+        "errors": len(errors),
+        "error_statuses": sorted(set(errors)),
+        "duplicate_numbers_in_responses": len(numbers) - len(set(numbers)),
+        "seconds": round(elapsed, 3),
+        "tickets_per_s": round(n / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p90_ms": round(percentile(latencies, 90), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2),
+    }
+
+
+def _call_next_load(urls: list[str], windows: list[int], rounds: int) -> dict:
+    """Each window's clerk calls, starts and completes, every request to the other process than the last."""
+    latencies: list[float] = []
+    called: list[int] = []
+    lock = threading.Lock()
+
+    def clerk(n: int) -> None:
+        s = staff_session(urls[0], f"clerk{n}")
+        mine: list[float] = []
+        got: list[int] = []
+        for i in range(rounds):
+            url = urls[(n + i) % len(urls)]
+            t0 = time.perf_counter()
+            r = s.post(f"{url}/api/v1/windows/{n}/call-next", timeout=60)
+            dt = (time.perf_counter() - t0) * 1000
+            if r.status_code != 200:
+                break
+            mine.append(dt)
+            got.append(r.json()["ticket"]["id"])
+            other = urls[(n + i + 1) % len(urls)]
+            s.post(f"{other}/api/v1/windows/{n}/start", timeout=60).raise_for_status()
+            s.post(f"{url}/api/v1/windows/{n}/complete", timeout=60).raise_for_status()
+        with lock:
+            latencies.extend(mine)
+            called.extend(got)
+
+    with ThreadPoolExecutor(len(windows)) as pool:
+        list(pool.map(clerk, windows))
+    return {
+        "windows": len(windows),
+        "calls": len(called),
+        "double_calls": len(called) - len(set(called)),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+    }
+
+
+def _display_across(caller: str, display_server: str, item: str) -> dict:
+    """Calls made on ``caller``; ``DISPLAYS`` /display clients on the other process record their arrival."""
+    clients = subprocess.Popen(
+        [sys.executable, "-m", "bench.display_clients", "--url", display_server, "--n", str(DISPLAYS)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert clients.stdout is not None
+    line = clients.stdout.readline()
+    if line.strip() != "READY":
+        clients.kill()
+        raise RuntimeError(f"display clients failed: {line!r}")
+    for _ in range(DISPLAY_CALLS):
+        requests.post(f"{caller}/api/v1/tickets", json={"items": [item]}, headers=KIOSK, timeout=10).raise_for_status()
+    clerk = staff_session(caller, "clerk8")
+    manager = staff_session(caller, "manager")
+    # Window 8 (一件事 / 人社) also serves queue A; it may be closed in the demo hall.
+    manager.post(f"{caller}/api/v1/windows/8/open", timeout=10)
+    sent: dict[str, float] = {}
+    http_ms: list[float] = []
+    for _ in range(DISPLAY_CALLS):
+        t0 = time.time()
+        r = clerk.post(f"{caller}/api/v1/windows/8/call-next", timeout=10)
+        http_ms.append((time.time() - t0) * 1000)
+        r.raise_for_status()
+        sent[r.json()["ticket"]["number"]] = t0
+        clerk.post(f"{caller}/api/v1/windows/8/start", timeout=10).raise_for_status()
+        clerk.post(f"{caller}/api/v1/windows/8/complete", timeout=10).raise_for_status()
+        time.sleep(0.25)  # calls at a hall come seconds apart
+    time.sleep(1.0)
+    out = clients.communicate("stop\n", timeout=120)[0]
+    deliveries = json.loads(out.strip().splitlines()[-1])["deliveries"]
+    latencies = [(at - sent[number]) * 1000 for _, number, at in deliveries if number in sent]
+    return {
+        "displays": DISPLAYS,
+        "calls": DISPLAY_CALLS,
+        "deliveries": len(latencies),
+        "missed": DISPLAYS * DISPLAY_CALLS - len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2) if latencies else None,
+        "call_next_http_p50_ms": round(percentile(http_ms, 50), 2),
+    }
+
+
+def _integrity(pg: Postgres) -> dict:
+    with pg.connect() as conn:
+        total, distinct_seq, distinct_number = conn.execute(
+            "SELECT count(*), count(DISTINCT (hall_id, queue_id, day, seq)), count(DISTINCT (hall_id, day, number)) "
+            "FROM tickets"
+        ).fetchone()
+        gaps = conn.execute(
+            "SELECT count(*) FROM (SELECT queue_id, day FROM tickets GROUP BY queue_id, day "
+            "HAVING max(seq) <> count(*) OR min(seq) <> 1) g"
+        ).fetchone()[0]
+        called_twice = conn.execute(
+            "SELECT count(*) FROM (SELECT ticket_id FROM periods WHERE state = 'called' "
+            "AND (end_action IS NULL OR end_action <> 'recall') GROUP BY ticket_id HAVING count(*) > 1) t"
+        ).fetchone()[0]
+    return {
+        "tickets_total": total,
+        "duplicate_numbers": total - min(distinct_seq, distinct_number),
+        "queues_with_gaps": gaps,
+        "tickets_called_twice": called_twice,
+    }
+
+
+def measure() -> dict:
+    """Bring up PostgreSQL, Redis and two gunicorn processes; run the loads; tear everything down."""
+    with Postgres(fsync=True) as pg, Redis() as redis_server:
+        env = {"HALL_DATABASE_URL": pg.url, "HALL_MESSAGE_QUEUE": redis_server.url, **WEB_ONLY_ENV}
+        with (
+            Server(env=env, gunicorn=True, threads=64) as a,
+            Server(env=env, gunicorn=True, threads=64) as b,
+        ):
+            urls = [a.url, b.url]
+            items = requests.get(f"{a.url}/api/v1/items", timeout=10).json()["items"]
+            item = next(i["code"] for i in items if i["queue"] == "A" and i.get("daily_quota") is None)
+            other = next(i["code"] for i in items if i["queue"] == "B" and i.get("daily_quota") is None)
+            warmup = _issue_load(urls, 4, 25, item)
+            one_queue = _issue_load(urls, CLIENTS, PER_CLIENT, item)
+            two_queues = _issue_load(urls, CLIENTS, PER_CLIENT // 2, other)
+            calls = _call_next_load(urls, WINDOWS, CALL_ROUNDS)
+            display = _display_across(a.url, b.url, item)
+            rss = {"a": round(a.rss_mb(), 1), "b": round(b.rss_mb(), 1)}
+            integrity = _integrity(pg)
+    return {
+        "topology": "2 × gunicorn (1 gthread worker, 64 threads) + PostgreSQL 15 (fsync on) + Redis, one machine",
+        "warmup": warmup,
+        "issue_50_clients_one_queue": one_queue,
+        "issue_50_clients_queue_b": two_queues,
+        "call_next": calls,
+        "call_to_display_across_processes": display,
+        "server_rss_mb": rss,
+        **integrity,
+    }
+
+
+def _ok(flag: bool) -> str:
+    return "yes" if flag else "NO"
+
+
+def run() -> dict:
+    """Run the scale benchmark; write bench/results/scale.json."""
+    result = measure()
+    q, calls = result["issue_50_clients_one_queue"], result["call_next"]
+    disp = result["call_to_display_across_processes"]
+    errors = q["errors"] + result["issue_50_clients_queue_b"]["errors"]
+    rows = [
+        ("tickets/s, 50 clients, 2 processes", f"{q['tickets_per_s']}", ">= 300", _ok(q["tickets_per_s"] >= 300)),
+        ("issue p50 / p99 ms, 50 clients", f"{q['p50_ms']} / {q['p99_ms']}", "p99 <= 200", _ok(q["p99_ms"] <= 200)),
+        ("issue errors", f"{errors}", "0", _ok(errors == 0)),
+        ("duplicate numbers", f"{result['duplicate_numbers']}", "0", _ok(result["duplicate_numbers"] == 0)),
+        ("queues with gaps", f"{result['queues_with_gaps']}", "0", _ok(result["queues_with_gaps"] == 0)),
+        ("call-next p50 / p99 ms, 6 windows", f"{calls['p50_ms']} / {calls['p99_ms']}", "", ""),
+        ("tickets called twice", f"{result['tickets_called_twice']}", "0", _ok(result["tickets_called_twice"] == 0)),
+        (
+            f"call A → {disp['displays']} displays on B p50 / p99 ms",
+            f"{disp['p50_ms']} / {disp['p99_ms']}",
+            "",
+            "",
+        ),
+        ("deliveries missed", f"{disp['missed']}", "0", _ok(disp["missed"] == 0)),
+        ("server RSS MiB (A, B)", f"{result['server_rss_mb']['a']}, {result['server_rss_mb']['b']}", "", ""),
+    ]
+    result["table"] = table(rows)
+    write("scale", {k: v for k, v in result.items() if k != "table"})
+    return result
+
+
+if __name__ == "__main__":
+    print(run()["table"])
