@@ -99,12 +99,14 @@ def _dev_secret(instance: Path) -> str:
 def init_services(app: Flask) -> HallApp:
     """Database (migrated), hall config (seeded if new), clock, bus and engine."""
     db = Database(app.config["DATABASE_URL"])
-    data = hall_config.load(app.config["HALL_CONFIG"])
+    halls = hall_config.load_all(app.config["HALL_CONFIG"])  # one hall, or a city's network of halls
+    data = halls[0]
     passwords = Passwords(fast=bool(app.config["FAST_HASH"]))
     with db.setup_lock():  # several server processes starting at once migrate and seed one after another
         if app.config["AUTO_MIGRATE"]:
             db.upgrade()
-        hall_id, created = hall_config.seed(db, data, passwords)
+        seeded = [hall_config.seed(db, d, passwords) for d in halls]
+    hall_id, created = seeded[0]
     clock = app.config["CLOCK"] or SystemClock()
     bus = EventBus()
     engine = Engine(db, clock, bus, pepper=app.config["SECRET_KEY"], enforce_hours=not app.config["OPEN_ALL_HOURS"])
@@ -121,12 +123,14 @@ def init_services(app: Flask) -> HallApp:
         ratings=Ratings(engine, alerts),
         hall_id=hall_id,
         hall_code=data["hall"]["code"],
+        hall_ids=[h for h, _ in seeded],
         config=data,
         production=app.config["ENV_NAME"] == "production",
     )
     app.extensions["hall"] = svc
-    if created:
-        log.info("seeded hall %s (%s)", data["hall"]["code"], data["hall"]["name"])
+    for (_, new), d in zip(seeded, halls, strict=True):
+        if new:
+            log.info("seeded hall %s (%s)", d["hall"]["code"], d["hall"]["name"])
     return svc
 
 
@@ -154,7 +158,7 @@ def init_devices(app: Flask, svc: HallApp) -> None:
     app.extensions["hall.printing"] = printing
     interval = app.config["DEVICE_POLL_SECONDS"]
     if interval > 0 and not app.config.get("TESTING"):
-        printing.start_monitor([svc.hall_id], interval)
+        printing.start_monitor(svc.hall_ids or [svc.hall_id], interval)
     # Long waits and overdue 差评 cases raise alerts for the dashboard (every minute; 0 = never).
     from hall.dashboard import Dashboard
 
@@ -162,7 +166,7 @@ def init_devices(app: Flask, svc: HallApp) -> None:
     if watch > 0 and not app.config.get("TESTING"):
         watcher = Dashboard(svc.engine, svc.alerts, svc.ratings)
         app.extensions["hall.watch"] = watcher
-        watcher.start([svc.hall_id], watch)
+        watcher.start(svc.hall_ids or [svc.hall_id], watch)
 
 
 def init_scheduler(app: Flask, svc: HallApp) -> None:

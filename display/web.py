@@ -18,6 +18,14 @@ bp = Blueprint(
 NUMBER = re.compile(r"^[A-Z]{1,2}\d{1,5}$")
 
 
+def _hall_code() -> str:
+    """The hall a screen shows: ``?hall=<code>`` in a city running several halls, else the server's default."""
+    from hall.web.context import hall_id_for
+
+    svc = current_app.extensions["hall"]
+    return svc.engine.reference(hall_id_for(None)).code
+
+
 def renderer() -> VoiceRenderer:
     """One renderer per app, caching under the instance folder."""
     app = current_app._get_current_object()
@@ -32,22 +40,19 @@ def renderer() -> VoiceRenderer:
 @bp.get("/display/hall")
 def hall_display() -> Any:
     """The big hall screen: recent calls, waiting counts, windows, notices."""
-    svc = current_app.extensions["hall"]
-    return render_template("hall_display.html", hall_code=svc.hall_code)
+    return render_template("hall_display.html", hall_code=_hall_code())
 
 
 @bp.get("/display/window/<int(max=9999):number>")
 def window_display(number: int) -> Any:
     """The counter display over one window (亮牌亮证)."""
-    svc = current_app.extensions["hall"]
-    return render_template("window_display.html", hall_code=svc.hall_code, number=number)
+    return render_template("window_display.html", hall_code=_hall_code(), number=number)
 
 
 @bp.get("/rate/window/<int(max=9999):number>")
 def rate_window(number: int) -> Any:
     """The window's rating tablet (评价器): offers the 办件 just completed at this window. ``?device=<token>`` once."""
-    svc = current_app.extensions["hall"]
-    return render_template("rate_window.html", hall_code=svc.hall_code, number=number)
+    return render_template("rate_window.html", hall_code=_hall_code(), number=number)
 
 
 @bp.get("/t/<token>")
@@ -60,7 +65,8 @@ def track(token: str) -> Any:
         ticket = svc.engine.ticket_by_token(token)
     except NotFound:
         return render_template("track_missing.html"), 404
-    return render_template("track.html", ticket=ticket, token=token, hall_code=svc.hall_code)
+    hall_code = svc.engine.reference(ticket["hall_id"]).code
+    return render_template("track.html", ticket=ticket, token=token, hall_code=hall_code)
 
 
 @bp.get("/display/voice/<number>/<int(max=999):window>.wav")

@@ -35,6 +35,26 @@ def load(path: str | Path | None = None) -> dict[str, Any]:
     return data
 
 
+def load_all(spec: str | Path | None = None) -> list[dict[str, Any]]:
+    """One or several halls: ``a.toml,b.toml`` or a directory of TOML files (a city's network of halls).
+
+    The first hall is the server's default (kiosks and displays without a hall code belong to it).
+    """
+    if not spec:
+        return [load(None)]
+    paths: list[Path] = []
+    for part in str(spec).split(","):
+        path = Path(part.strip())
+        paths.extend(sorted(path.glob("*.toml")) if path.is_dir() else [path])
+    if not paths:
+        raise ConfigError(f"{spec}: no hall configuration found")
+    halls = [load(p) for p in paths]
+    codes = [h["hall"]["code"] for h in halls]
+    if len(set(codes)) != len(codes):
+        raise ConfigError(f"{spec}: hall codes repeat: {codes}")
+    return halls
+
+
 def validate(data: dict[str, Any], where: str = "config") -> None:
     """Check references and enumerations so a typo fails at start-up, not at the window."""
     hall = data.get("hall") or {}
@@ -106,6 +126,7 @@ def seed(db: Database, data: dict[str, Any], passwords: Passwords, *, demo: bool
                 "notices": [n["text"] for n in data.get("notices", [])],
                 "hours": data.get("hours", {}),
                 "public_notice": h.get("public_notice", ""),
+                **({"location": dict(h["location"])} if "location" in h else {}),
             },
         )
         session.add(hall)
@@ -147,7 +168,8 @@ def seed(db: Database, data: dict[str, Any], passwords: Passwords, *, demo: bool
                 hashes[pw] = passwords.hash(pw)
             session.add(
                 User(
-                    hall_id=hall.id,
+                    # scope = "city": a city-level manager, not tied to one hall (sees every hall's load)
+                    hall_id=None if s.get("scope") == "city" else hall.id,
                     username=s["username"],
                     display_name=s.get("display_name", s["username"]),
                     staff_no=s.get("staff_no"),

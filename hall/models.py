@@ -358,6 +358,18 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     client: Mapped[str | None] = mapped_column(String(64))
+    # Hash chain (hall.audit): this row's SHA-256 over the previous row's hash and its own content.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The last row of each audit chain (one per hall; 0 = rows without a hall), locked while appending."""
+
+    __tablename__ = "audit_heads"
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 class DutyAssignment(Base):

@@ -11,10 +11,10 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from hall import audit
 from hall.catalog import HallRef, ItemRef, QueueRef
 from hall.lifecycle import OPEN_STATES, State
 from hall.models import (
-    AuditEntry,
     Device,
     Hall,
     Item,
@@ -415,8 +415,8 @@ class Repository:
 
     # --- audit --------------------------------------------------------------------------------
     def audit(self, **values: Any) -> None:
-        """Append one audit row (a plain INSERT: audit rows are never updated)."""
-        self.session.connection().execute(_INSERT_AUDIT, values)
+        """Append one audit row to its hall's hash chain (rows are never updated or deleted)."""
+        audit.append(self.session, values)
 
 
 def _lock_id(key: str) -> int:
@@ -437,5 +437,4 @@ _NEXT_NUMBER = {"sqlite": _next_number_stmt(sqlite.insert), "postgresql": _next_
 _INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
 _INSERT_ITEM = insert(TicketItem.__table__)
 _INSERT_PERIOD = insert(Period.__table__)
-_INSERT_AUDIT = insert(AuditEntry.__table__)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")

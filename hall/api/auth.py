@@ -9,7 +9,6 @@ from flask_smorest import Blueprint
 
 from hall.api.schemas import LoginIn, UserEnvelope
 from hall.errors import Forbidden, Unauthorized
-from hall.models import AuditEntry
 from hall.repository import Repository
 from hall.web.context import services
 from hall.web.limits import limiter, login_key, login_limit
@@ -47,33 +46,29 @@ def login(args: dict[str, Any]) -> Any:
         user = repo.user_by_name(args["username"])
         ok = user is not None and user.active and svc.passwords.verify(user.password_hash, args["password"])
         if not ok:
-            session.add(
-                AuditEntry(
-                    hall_id=user.hall_id if user else None,
-                    at=svc.clock.now(),
-                    actor_id=None,
-                    actor=args["username"][:64],
-                    role="anonymous",
-                    action="auth.login_failed",
-                    client=request.remote_addr,
-                )
+            repo.audit(
+                hall_id=user.hall_id if user else None,
+                at=svc.clock.now(),
+                actor_id=None,
+                actor=args["username"][:64],
+                role="anonymous",
+                action="auth.login_failed",
+                client=request.remote_addr,
             )
         elif user.is_demo and svc.production:
             raise Forbidden("演示账号在生产环境中已禁用", code="demo_account_disabled")
         else:
             if svc.passwords.needs_rehash(user.password_hash):
                 user.password_hash = svc.passwords.hash(args["password"])
-            session.add(
-                AuditEntry(
-                    hall_id=user.hall_id,
-                    at=svc.clock.now(),
-                    actor_id=user.id,
-                    actor=user.username,
-                    role=user.role,
-                    window_number=user.window_number,
-                    action="auth.login",
-                    client=request.remote_addr,
-                )
+            repo.audit(
+                hall_id=user.hall_id,
+                at=svc.clock.now(),
+                actor_id=user.id,
+                actor=user.username,
+                role=user.role,
+                window_number=user.window_number,
+                action="auth.login",
+                client=request.remote_addr,
             )
             hall = repo.hall(user.hall_id) if user.hall_id else None
             login_user(Principal(staff_actor(user)))

@@ -97,3 +97,44 @@ def day_stats(args: dict[str, Any]) -> Any:
     """A day's mean/P90 waits (all, 绿色通道, normal), outcomes, arrivals per hour and ETA accuracy."""
     actor = current_actor()
     return services().engine.day_stats(hall_id_for(actor), args["day"])
+
+
+class AuditQuery(ma.Schema):
+    """Filters for the audit search."""
+
+    action = ma.fields.String(load_default=None, metadata={"description": "prefix, e.g. ticket. or case."})
+    actor = ma.fields.String(load_default=None)
+    target = ma.fields.String(load_default=None)
+    since = ma.fields.AwareDateTime(data_key="from", load_default=None)
+    until = ma.fields.AwareDateTime(data_key="to", load_default=None)
+    limit = ma.fields.Integer(load_default=200, validate=ma.validate.Range(1, 1000))
+
+
+@blp.route("/audit", methods=["GET"])
+@require_roles("manager", "admin")
+@blp.arguments(AuditQuery, location="query")
+def audit_search(args: dict[str, Any]) -> Any:
+    """Search the hall's audit trail (newest first) and say whether its hash chain is intact."""
+    from hall import audit
+
+    actor = current_actor()
+    hall_id = hall_id_for(actor)
+    db = services().db
+    (verdict,) = audit.verify(db, hall_id)
+    return {
+        "chain": {"ok": verdict.ok, "rows": verdict.rows, "first_bad_id": verdict.first_bad_id},
+        "entries": audit.search(db, hall_id, **args),
+    }
+
+
+@blp.route("/devices/<name>/token", methods=["POST"])
+@require_roles("admin")
+def rotate_device_token(name: str) -> Any:
+    """Replace a device's token (the old one stops working at once); the new token is returned once."""
+    from hall import device_tokens
+    from hall.web.security import forget_principals
+
+    actor = current_actor()
+    token = device_tokens.rotate(services().engine, actor, hall_id_for(actor), name)
+    forget_principals()  # cached device principals would keep the old token alive for seconds
+    return {"device": name, "token": token}

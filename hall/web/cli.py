@@ -102,3 +102,21 @@ def simulate(runs: int, seed: int, chart: str) -> None:
     from hall.simulate import main
 
     main(["--runs", str(runs), "--seed", str(seed), "--chart", chart])
+
+
+@hall_cli.command("audit-verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Recompute the audit hash chains; exit 1 naming the first tampered row if any chain is broken."""
+    from hall import audit
+
+    verdicts = audit.verify(current_app.extensions["hall"].db)
+    broken = False
+    for v in verdicts:
+        if v.ok:
+            click.echo(f"chain {v.chain}: {v.rows} rows, intact")
+        else:
+            broken = True
+            click.echo(f"chain {v.chain}: BROKEN at row {v.first_bad_id}: {v.reason}", err=True)
+    if broken:
+        raise SystemExit(1)

@@ -36,6 +36,7 @@ class HallApp:
     ratings: Ratings
     hall_id: int
     hall_code: str
+    hall_ids: list[int] = field(default_factory=list)  # every hall this server runs (the first is the default)
     config: dict[str, Any] = field(default_factory=dict)
     production: bool = False
     uid: str = field(default_factory=lambda: uuid.uuid4().hex)  # per-app cache key (id() gets reused)
@@ -55,7 +56,8 @@ def hall_id_for(actor: Any = None) -> int:
     if code and code != svc.hall_code:
         with svc.db.read() as session:
             hall = Repository(session).hall_by_code(code)
-        if hall is None:
+            hall_id = hall.id if hall is not None else None
+        if hall_id is None:
             raise NotFound(f"大厅不存在: {code}", code="hall_not_found")
-        return hall.id
+        return hall_id
     return svc.hall_id

@@ -13,3 +13,9 @@ bp = Blueprint("pages", __name__)
 def counter() -> Any:
     """The window console; it logs in and acts through the REST API, live over Socket.IO /counter."""
     return render_template("counter.html")
+
+
+@bp.get("/city")
+def city() -> Any:
+    """全市大厅总览: every hall's line and the nearby hall with a shorter wait (city-level managers)."""
+    return render_template("city.html")

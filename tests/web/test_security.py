@@ -45,3 +45,20 @@ def test_staff_sessions_expire(app) -> None:
     cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "Expires=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert app.permanent_session_lifetime.total_seconds() == 12 * 3600
+
+
+def test_admin_rotates_a_device_token(app, staff) -> None:
+    kiosk = app.test_client()
+    kiosk.environ_base["HTTP_AUTHORIZATION"] = "Bearer demo-kiosk-2"
+    assert kiosk.get("/api/v1/items").status_code == 200
+    assert kiosk.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 201
+    assert staff("manager").post("/api/v1/hall/devices/kiosk-2/token").status_code == 403
+    r = staff("admin").post("/api/v1/hall/devices/kiosk-2/token")
+    assert r.status_code == 200
+    new = r.get_json()["token"]
+    assert len(new) >= 32 and new != "demo-kiosk-2"
+    old = kiosk.post("/api/v1/tickets", json={"items": ["YB001"]})
+    assert old.status_code == 401, "the old token stops at once"
+    kiosk.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {new}"
+    assert kiosk.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 201
+    assert staff("admin").post("/api/v1/hall/devices/nope/token").status_code == 404
