@@ -51,6 +51,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         DATABASE_URL=os.environ.get("HALL_DATABASE_URL", f"sqlite:///{instance / 'hall.db'}"),
         HALL_CONFIG=os.environ.get("HALL_CONFIG") or None,
         MESSAGE_QUEUE=os.environ.get("HALL_MESSAGE_QUEUE") or None,
+        # Trusted reverse proxies in front (nginx: 1). 0 = X-Forwarded-* are ignored (clients could forge them).
+        PROXY_HOPS=int(os.environ.get("HALL_PROXY_HOPS", "0")),
         PUBLIC_URL=os.environ.get("HALL_PUBLIC_URL") or None,
         SECRET_KEY=os.environ.get("HALL_SECRET_KEY"),
         FAST_HASH=False,
@@ -147,6 +149,18 @@ def init_realtime(app: Flask, svc: HallApp) -> None:
     )
     app.extensions["hall.socketio"] = socketio
     app.extensions["hall.broadcaster"] = start_realtime(socketio, svc)
+
+
+def init_proxy(app: Flask) -> None:
+    """Behind nginx: the client's address (rate limits, audit), scheme and host from the proxy's X-Forwarded-*.
+
+    Wraps the whole WSGI app, Socket.IO included, so it runs after init_realtime.
+    """
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def init_devices(app: Flask, svc: HallApp) -> None:
@@ -249,6 +263,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     api.init_app(app)
     init_realtime(app, svc)
+    init_proxy(app)
     init_devices(app, svc)
     init_scheduler(app, svc)
     init_pages(app)
