@@ -410,10 +410,11 @@ class Ratings:
                 for r in real_bad
                 if r.id in by_rating and any(x["action"] == "contact" for x in by_rating[r.id].records or [])
             ]
+            tz = ZoneInfo(self.engine.reference(hall_id).timezone)  # deadlines are hall-local dates
             on_time = [
                 c
                 for c in cases
-                if c.status in FINISHED and c.closed_at is not None and c.closed_at.date() <= c.deadline
+                if c.status in FINISHED and c.closed_at is not None and c.closed_at.astimezone(tz).date() <= c.deadline
             ]
             mean = session.scalar(select(func.avg(Rating.score)).where(Rating.id.in_(ids))) if ids else None
             good = sum(1 for r in ratings if r.score >= 4)
