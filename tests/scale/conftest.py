@@ -100,7 +100,12 @@ class Cluster:
 @pytest.fixture(scope="session")
 def cluster(pg: Postgres, redis_server: Redis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two gunicorn gthread processes (one worker each, as in docs/deployment.md) on PostgreSQL + Redis."""
-    env = {"HALL_DATABASE_URL": pg.url, "HALL_MESSAGE_QUEUE": redis_server.url, **WEB_ONLY_ENV}
+    env = {
+        "HALL_DATABASE_URL": pg.url,
+        "HALL_MESSAGE_QUEUE": redis_server.url,
+        "HALL_PROXY_HOPS": "1",  # as behind nginx (test_nginx); direct requests carry no X-Forwarded-For
+        **WEB_ONLY_ENV,
+    }
     base = tmp_path_factory.mktemp("cluster")
     a = Server(env=env, instance=base / "a", gunicorn=True, threads=48)
     b = Server(env=env, instance=base / "b", gunicorn=True, threads=48)
