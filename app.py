@@ -204,12 +204,14 @@ def init_scheduler(app: Flask, svc: HallApp) -> None:
 
     roster = Roster(svc.engine)
     ops = Operations(svc.engine, svc.alerts, svc.appointments, svc.tidal, roster, device_checks=device_checks)
-    ops.ensure_roster(svc.hall_id)
-    ref = svc.engine.reference(svc.hall_id)
-    specs = scheduler.job_specs(
-        svc.hall_code, svc.hall_id, ref.settings, ref.timezone, tidal_seconds=app.config["TIDAL_TICK_SECONDS"]
-    )
-    jobs = scheduler.HallScheduler(svc.db, specs, timezone=ref.timezone, clock=svc.clock)
+    specs = []
+    for hall_id in getattr(svc, "hall_ids", None) or [svc.hall_id]:  # every hall this deployment serves
+        ops.ensure_roster(hall_id)
+        ref = svc.engine.reference(hall_id)
+        tidal = app.config["TIDAL_TICK_SECONDS"]
+        specs += scheduler.job_specs(ref.code, hall_id, ref.settings, ref.timezone, tidal_seconds=tidal)
+    tz = svc.engine.reference(svc.hall_id).timezone
+    jobs = scheduler.HallScheduler(svc.db, specs, timezone=tz, clock=svc.clock)
     app.extensions.update({"hall.roster": roster, "hall.operations": ops, "hall.scheduler": jobs})
     if scheduler.should_start(app.config, os.environ):
         scheduler.bind(ops)

@@ -52,17 +52,26 @@ def jobs() -> None:
 @hall_cli.command("run-job")
 @click.argument("name")
 @click.option("--force", is_flag=True, help="act even if the job already ran today or the hall is closed")
+@click.option("--hall", "hall_code", default=None, help="hall code (default: the configured hall)")
 @with_appcontext
-def run_job(name: str, force: bool) -> None:
+def run_job(name: str, force: bool, hall_code: str | None) -> None:
     """Run one job now (device_check, opening, tidal_tick, time_limit_watch, closing) and print its result."""
     import json
 
     from hall.operations import JOBS
+    from hall.repository import Repository
 
     if name not in JOBS:
         raise click.BadParameter(f"unknown job {name!r}; jobs: {', '.join(JOBS)}", param_hint="NAME")
     svc = current_app.extensions["hall"]
-    result = current_app.extensions["hall.operations"].run(name, svc.hall_id, force=force)
+    hall_id = svc.hall_id
+    if hall_code:
+        with svc.db.read() as session:
+            hall = Repository(session).hall_by_code(hall_code)
+        if hall is None:
+            raise click.BadParameter(f"unknown hall {hall_code!r}", param_hint="--hall")
+        hall_id = hall.id
+    result = current_app.extensions["hall.operations"].run(name, hall_id, force=force)
     click.echo(json.dumps(result, ensure_ascii=False, default=str))
 
 
