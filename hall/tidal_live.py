@@ -1,7 +1,7 @@
 """The tidal window in a running hall: measure the load, ask hall.tidal, open or close the window, tell people.
 
-``tick()`` runs every minute (a background thread now, the scheduler later). Each change is a TidalDecided
-event that the clerks' consoles, the manager dashboard and the log receive; the window's own open/close is
+``tick()`` runs every minute as the scheduler's ``tidal_tick`` job (docs/operations.md). Each change is a
+TidalDecided event that the clerks' consoles, the manager dashboard and the log receive; the window's own open/close is
 an ordinary window move, so the hall display shows it like any other window. Managers and duty leaders may
 force the window open or closed until they set it back to automatic. Core module: no Flask or Socket.IO.
 """
@@ -203,7 +203,7 @@ class TidalController:
             "predicted_wait_minutes": last.predicted_wait_minutes if last else None,
         }
 
-    # --- background ticking (moves to the scheduler's jobs later) -------------------------------------
+    # --- a ticking thread (the app uses the scheduler's tidal_tick job instead; kept for scripts) ----------
     def start(self, hall_ids: list[int], interval: float = 60.0) -> None:
         """Tick every ``interval`` seconds in a daemon thread."""
         if self._thread is not None:
