@@ -278,13 +278,17 @@ class Bus:
                 self._decoder.reset()
             self.link.write(request.data)
             reply = self._await(lambda r: self.driver.answers(spec, request, r), spec.timeout)
+            if self._stop.is_set():
+                return None  # shutting down: no verdict on the device
             if reply is None:
                 continue
             outcome = self.driver.outcome(spec, request, reply)
             if outcome.retry and attempt + 1 < attempts:
                 continue
+            self.driver.settled(spec, request, True)
             self._contact(state, outcome)
             return outcome
+        self.driver.settled(spec, request, False)
         self._set(state, "offline", "无应答")
         return None
 

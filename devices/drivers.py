@@ -169,6 +169,10 @@ class Driver(ABC):
         """A request asking the device what it is (None: the protocol has none)."""
         return None
 
+    def settled(self, spec: DeviceSpec, request: Request, answered: bool) -> None:
+        """Told after the last attempt at a request, answered or not (hall-serial repeats unanswered polls)."""
+        return None
+
     @abstractmethod
     def answers(self, spec: DeviceSpec, request: Request, reply: Any) -> bool:
         """Whether ``reply`` is the answer to ``request``."""
@@ -199,6 +203,7 @@ class HallSerialDriver(Driver):
 
     def __init__(self) -> None:
         self._seq: dict[int, int] = {}
+        self._unanswered: dict[int, hs.Frame] = {}  # per address: a POLL whose answer never came
 
     def decoder(self) -> hs.Decoder:
         """Frames from the line."""
@@ -215,8 +220,18 @@ class HallSerialDriver(Driver):
         return Request(purpose, frame, hs.encode(frame))
 
     def poll(self, spec: DeviceSpec) -> Request:
-        """POLL."""
-        return self._request("poll", self._frame(spec, hs.Command.POLL))
+        """POLL; the same SEQ again after an unanswered one (its answer may have carried a key press)."""
+        frame = self._unanswered.get(spec.address) or self._frame(spec, hs.Command.POLL)
+        return self._request("poll", frame)
+
+    def settled(self, spec: DeviceSpec, request: Request, answered: bool) -> None:
+        """Remember an unanswered POLL so the next one repeats its SEQ."""
+        if request.purpose != "poll":
+            return
+        if answered:
+            self._unanswered.pop(spec.address, None)
+        else:
+            self._unanswered[spec.address] = request.message
 
     def display(self, spec: DeviceSpec, number: str, text: str) -> list[Request]:
         """One DISPLAY."""

@@ -49,9 +49,10 @@ class HallSerialDevice:
         self.label = self.name  # how the emulator CLI prints it
         self.on_display = on_display
         self.shown: list[tuple[str, str]] = []  # every DISPLAY received, in order
+        self.received: list[hs.Frame] = []  # every frame addressed to it (or broadcast), retries included
         self.silent = False  # True: hears everything, answers nothing (a hung device)
         self._events: deque[hs.Event] = deque(maxlen=MAX_EVENTS)
-        self._delivered = False  # the oldest event went out in the last answer
+        self._carried: int | None = None  # SEQ of the POLL whose answer carried the oldest event
         self._last: tuple[hs.Frame, hs.Frame | None] | None = None
         self._lock = threading.Lock()
 
@@ -82,6 +83,8 @@ class HallSerialDevice:
 
     def handle(self, frame: hs.Frame) -> hs.Frame | None:
         """The answer to a frame heard on the line (None: not for this device, broadcast, or silent)."""
+        if frame.address in (self.address, hs.BROADCAST):
+            self.received.append(frame)
         if frame.address == hs.BROADCAST:
             if frame.command == hs.Command.DISPLAY:
                 with self._lock:
@@ -92,9 +95,6 @@ class HallSerialDevice:
         with self._lock:
             if self._last is not None and self._last[0] == frame:
                 return self._last[1]  # the host's retry: the same answer again, nothing done twice
-            if self._delivered and self._events:
-                self._events.popleft()  # a new command: the host got the answer that carried it
-            self._delivered = False
             reply = self._act(frame)
             self._last = (frame, reply)
             return reply
@@ -102,8 +102,10 @@ class HallSerialDevice:
     def _act(self, frame: hs.Frame) -> hs.Frame:
         ack = hs.Command.ACK.value
         if frame.command == hs.Command.POLL:
+            if self._carried is not None and frame.seq != self._carried and self._events:
+                self._events.popleft()  # a POLL with a new SEQ: the host got the answer that carried it
             event = self._events[0] if self._events else None
-            self._delivered = event is not None
+            self._carried = frame.seq if event is not None else None
             return hs.Frame(self.address, frame.seq, ack, hs.event_data(event))
         if frame.command == hs.Command.DISPLAY:
             try:
