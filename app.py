@@ -75,6 +75,10 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         TIDAL_TICK_SECONDS=float(os.environ.get("HALL_TIDAL_TICK_SECONDS", "60")),
         # Whether this process runs the daily jobs (exactly one process should: docs/operations.md).
         SCHEDULER=os.environ.get("HALL_SCHEDULER", "1") != "0",
+        # Serial LED strips, rating pads and keypads (docs/devices.md): "auto" drives them unless TESTING or in
+        # a flask command, "1" always, "0" never; strips are reconciled with the windows every N seconds.
+        SERIAL_DEVICES=os.environ.get("HALL_SERIAL_DEVICES", "auto"),
+        SERIAL_SYNC_SECONDS=float(os.environ.get("HALL_SERIAL_SYNC_SECONDS", "5")),
     )
     if test_config:
         app.config.update(test_config)
@@ -181,6 +185,21 @@ def init_devices(app: Flask, svc: HallApp) -> None:
         watcher = Dashboard(svc.engine, svc.alerts, svc.ratings)
         app.extensions["hall.watch"] = watcher
         watcher.start(svc.hall_ids or [svc.hall_id], watch)
+    # Serial devices at the windows (LED strips, rating pads, keypads) in the same registry as the printers.
+    from devices.service import DeviceService, should_start
+
+    serial = DeviceService(
+        svc,
+        printing=printing,
+        lock_path=Path(app.config["INSTANCE_DIR"]) / "serial-devices.lock",
+        sync_seconds=app.config["SERIAL_SYNC_SECONDS"],
+    )
+    app.extensions["hall.devices"] = serial
+    if should_start(app.config, os.environ):
+        try:
+            serial.start()
+        except Exception:  # a device problem must never keep the hall from starting
+            log.exception("serial devices could not start")
 
 
 def init_scheduler(app: Flask, svc: HallApp) -> None:

@@ -102,6 +102,39 @@ def run_scheduler() -> None:
         jobs.shutdown()
 
 
+@hall_cli.group("devices")
+def devices_cli() -> None:
+    """Printers and serial devices (LED strips, rating pads, keypads): docs/devices.md."""
+
+
+@devices_cli.command("check")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@with_appcontext
+def devices_check(as_json: bool) -> None:
+    """Ask every printer and serial device of the hall for its state now and print it; exit 1 if any is not ok."""
+    import json
+
+    svc = current_app.extensions["hall"]
+    serial = current_app.extensions["hall.devices"]
+    owner = serial.owner()
+    rows = serial.check_all(svc.hall_id)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        if owner:
+            click.echo(f"serial lines are held by the running server ({owner}): its last reports are shown")
+        click.echo(f"{'device':<14} {'kind':<8} {'win':>3}  {'driver':<12} {'address':<32} {'status':<9} last seen")
+        for r in rows:
+            where = r["url"] + (f" #{r['address']}" if r["address"] is not None else "")
+            seen = (r["last_seen"] or "-")[:19]
+            window = r["window"] if r["window"] is not None else "-"
+            status = r["status"] or "unknown"
+            line = f"{r['name']:<14} {r['kind']:<8} {window:>3}  {r['driver']:<12} {where:<32} {status:<9} {seen}"
+            click.echo(line + (f"  {r['detail']}" if r["detail"] else ""))
+    if any(r["status"] not in ("ok", "near_end") for r in rows):
+        raise SystemExit(1)
+
+
 @hall_cli.command("simulate")
 @click.option("--runs", default=3, show_default=True, help="seeded days per policy set")
 @click.option("--seed", default=1, show_default=True)
