@@ -43,11 +43,11 @@ test: install
 bench: install
 	$(BIN)/python -m bench
 
-# Three emulated receipt printers for the demo kiosks (9100, 9101) and the guide desk (9102); Ctrl-C stops them.
+# Every demo device in one process (docs/devices.md): receipt printers for the kiosks (9100, 9101) and the guide
+# desk (9102), LED strips, keypads and rating pads of windows 1–2 (9201–9212). Type e.g. `keypad-1 n`, `pad-1 5`,
+# `kiosk-1 out`; Ctrl-C stops them.
 emulators: install
-	$(BIN)/python -m devices.emulate printer --listen 127.0.0.1:9101 < /dev/null & \
-	$(BIN)/python -m devices.emulate printer --listen 127.0.0.1:9102 < /dev/null & \
-	trap 'kill 0' INT TERM EXIT; $(BIN)/python -m devices.emulate printer --listen 127.0.0.1:9100
+	$(BIN)/python -m devices.emulate hall
 
 lint: install
 	$(BIN)/ruff check .

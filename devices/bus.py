@@ -131,7 +131,7 @@ class Bus:
         """Poll every device now and return name → status (a line that is not open: all offline)."""
         deadline = time.monotonic() + timeout
         if not self.link.connected:
-            self.link.wait_connected(min(1.0, timeout))
+            self.link.wait_tried(min(2.0, timeout))
         with self._cond:
             self._round += 1
             wanted = self._round

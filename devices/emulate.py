@@ -17,6 +17,7 @@ docs/devices.md describes the whole-hall demo.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -293,7 +294,11 @@ def main(argv: list[str] | None = None) -> int:
         s.add_argument("--encoding", default="gb18030", help="text encoding (modbus-led: gb2312)")
         s.set_defaults(run=_run_serial)
     h = sub.add_parser("hall", help="every printer and serial device of a hall config that lives on this PC")
-    h.add_argument("--config", default=None, help="hall TOML (default: the demo hall)")
+    h.add_argument(
+        "--config",
+        default=os.environ.get("HALL_CONFIG") or None,
+        help="hall TOML (default: HALL_CONFIG or the demo hall)",
+    )
     h.set_defaults(run=_run_hall)
     args = parser.parse_args(argv)
     if getattr(args, "driver", None) == "modbus-led" and args.encoding == "gb18030":

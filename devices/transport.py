@@ -54,6 +54,7 @@ class SerialLink:
         self._port: Any = None
         self._write_lock = threading.Lock()
         self._connected = threading.Event()
+        self._tried = threading.Event()  # the first attempt to open the port has finished
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -73,6 +74,11 @@ class SerialLink:
     def wait_connected(self, timeout: float) -> bool:
         """Wait until the port is open; False after ``timeout`` seconds."""
         return self._connected.wait(timeout)
+
+    def wait_tried(self, timeout: float) -> bool:
+        """Wait until the first attempt to open the port has succeeded or failed; whether it is open."""
+        self._tried.wait(timeout)
+        return self.connected
 
     def write(self, data: bytes) -> None:
         """Send bytes; LinkDown when the port is not open or fails while writing."""
@@ -126,6 +132,7 @@ class SerialLink:
                 port = self.open_port()
             except PORT_ERRORS as exc:
                 self.error = _short(exc)
+                self._tried.set()
                 if announced is not False:
                     log.warning("serial %s cannot be opened: %s", self.name, self.error)
                     announced = False
@@ -137,6 +144,7 @@ class SerialLink:
                 self._port = port
                 self.error = None
                 self._connected.set()
+            self._tried.set()
             log.info("serial %s open", self.name)
             announced = True
             self._report(True)

@@ -58,10 +58,13 @@ def devices(args: dict[str, Any]) -> Any:
 @require_roles(*SUPERVISOR_ROLES)
 @blp.response(200, DevicesOut)
 def check_devices() -> Any:
-    """Poll every printer now (status query) and return the refreshed device list."""
+    """Poll every printer and serial device now (status query) and return the refreshed device list."""
     actor = current_actor()
     hall_id = hall_id_for(actor)
     current_app.extensions["hall.printing"].check(hall_id)
+    serial = current_app.extensions.get("hall.devices")
+    if serial is not None:
+        serial.check(hall_id)
     return {"devices": services().alerts.devices(hall_id)}
 
 

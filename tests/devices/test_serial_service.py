@@ -228,3 +228,15 @@ def test_devices_check_command(app, lines, svc) -> None:
     assert led.received, "the check polled the strip through the line"
     listing = json.loads(runner.invoke(args=["hall", "devices", "check", "--json"]).output)
     assert {r["name"]: r["status"] for r in listing}["led-1"] == "ok"
+
+
+def test_the_managers_device_check_covers_serial_devices(lines, svc, staff) -> None:
+    keypad = HallSerialDevice("keypad", 1)
+    line = lines("hall-serial", [keypad])
+    use_devices(svc, **{"keypad-1": line_config(line.url), "led-1": line_config(dead_url())})
+    r = staff("manager").post("/api/v1/hall/devices/check")
+    assert r.status_code == 200, r.get_json()
+    devices = {d["name"]: d for d in r.get_json()["devices"]}
+    assert devices["keypad-1"]["status"] == "ok" and devices["keypad-1"]["last_seen"]
+    assert devices["led-1"]["status"] == "offline"
+    assert [a["kind"] for a in alerts_of(svc, "led-1")] == ["device_offline"]
