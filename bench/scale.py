@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 
@@ -169,6 +171,56 @@ def _display_across(caller: str, display_server: str, item: str) -> dict:
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, waited-for children included) of a process and its live descendants."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, pids = 0.0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pids += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def _profiled_load(urls: list[str], items: list[str], servers: list[Server], pg: Postgres) -> dict:
+    """The 50-client load with the CPU it cost per ticket in the servers, PostgreSQL and this load generator."""
+    postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    before = [_cpu_seconds(s.proc.pid) for s in servers], _cpu_seconds(postmaster), time.process_time()
+    load_before = os.getloadavg()[0]
+    result = _issue_load(urls, CLIENTS, PER_CLIENT, items)
+    after = [_cpu_seconds(s.proc.pid) for s in servers], _cpu_seconds(postmaster), time.process_time()
+    n = result["tickets"]
+    cpu = {
+        "servers": round(sum(a - b for a, b in zip(after[0], before[0], strict=True)) / n * 1000, 2),
+        "postgres": round((after[1] - before[1]) / n * 1000, 2),
+        "load_generator": round((after[2] - before[2]) / n * 1000, 2),
+    }
+    cpu["total"] = round(sum(cpu.values()), 2)
+    cores = len(os.sched_getaffinity(0))
+    result["cpu_ms_per_ticket"] = cpu
+    # If the cores did nothing else, this is as fast as the measured CPU cost per ticket allows.
+    result["cpu_ceiling_tickets_per_s"] = round(cores * 1000 / cpu["total"], 1) if cpu["total"] else None
+    result["load_average_1min"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    return result
+
+
+def _commit_ms(pg: Postgres) -> float:
+    """One small committed INSERT on the benchmark's PostgreSQL (WAL flush included)."""
+    with pg.connect("postgres") as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_commit (x int)")
+        t0 = time.perf_counter()
+        for _ in range(200):
+            conn.execute("INSERT INTO bench_commit VALUES (1)")
+        ms = (time.perf_counter() - t0) / 200 * 1000
+        conn.execute("DROP TABLE bench_commit")
+    return round(ms, 3)
+
+
 def _integrity(pg: Postgres) -> dict:
     with pg.connect() as conn:
         total, distinct_seq, distinct_number = conn.execute(
@@ -203,16 +255,20 @@ def measure() -> dict:
             items = requests.get(f"{a.url}/api/v1/items", timeout=10).json()["items"]
             item = next(i["code"] for i in items if i["queue"] == "A" and i.get("daily_quota") is None)
             other = next(i["code"] for i in items if i["queue"] == "B" and i.get("daily_quota") is None)
-            warmup = _issue_load(urls, 4, 25, item)
-            one_queue = _issue_load(urls, CLIENTS, PER_CLIENT, item)
-            two_queues = _issue_load(urls, CLIENTS, PER_CLIENT // 2, other)
+            warmup = _issue_load(urls, 4, 25, [item])
+            single = _issue_load(urls[:1], 1, 100, [item])
+            one_queue = _profiled_load(urls, [item], [a, b], pg)
+            two_queues = _issue_load(urls, CLIENTS, PER_CLIENT // 2, [other])
             calls = _call_next_load(urls, WINDOWS, CALL_ROUNDS)
             display = _display_across(a.url, b.url, item)
             rss = {"a": round(a.rss_mb(), 1), "b": round(b.rss_mb(), 1)}
             integrity = _integrity(pg)
+            commit_ms = _commit_ms(pg)
     return {
         "topology": "2 × gunicorn (1 gthread worker, 64 threads) + PostgreSQL 15 (fsync on) + Redis, one machine",
         "warmup": warmup,
+        "issue_1_client": single,
+        "postgres_commit_ms": commit_ms,
         "issue_50_clients_one_queue": one_queue,
         "issue_50_clients_queue_b": two_queues,
         "call_next": calls,
@@ -236,6 +292,11 @@ def run() -> dict:
         ("tickets/s, 50 clients, 2 processes", f"{q['tickets_per_s']}", ">= 300", _ok(q["tickets_per_s"] >= 300)),
         ("issue p50 / p99 ms, 50 clients", f"{q['p50_ms']} / {q['p99_ms']}", "p99 <= 200", _ok(q["p99_ms"] <= 200)),
         ("issue errors", f"{errors}", "0", _ok(errors == 0)),
+        ("1 client: issue p50 ms (serial cost)", f"{result['issue_1_client']['p50_ms']}", "", ""),
+        ("CPU ms per ticket (servers+PG+client)", f"{q['cpu_ms_per_ticket']['total']}", "", ""),
+        ("CPU-bound ceiling tickets/s (all cores)", f"{q['cpu_ceiling_tickets_per_s']}", "", ""),
+        ("load average before / after", "{before} / {after}".format(**q["load_average_1min"]), "", ""),
+        ("PostgreSQL commit ms (fsync on)", f"{result['postgres_commit_ms']}", "", ""),
         ("duplicate numbers", f"{result['duplicate_numbers']}", "0", _ok(result["duplicate_numbers"] == 0)),
         ("queues with gaps", f"{result['queues_with_gaps']}", "0", _ok(result["queues_with_gaps"] == 0)),
         ("call-next p50 / p99 ms, 6 windows", f"{calls['p50_ms']} / {calls['p99_ms']}", "", ""),

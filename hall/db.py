@@ -65,6 +65,8 @@ class Database:
         # SQLite has one writer at a time. Queuing writers of this process on a lock is far cheaper than
         # letting them collide in SQLite's busy handler, which sleeps in growing steps (p99 in seconds).
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._lanes: dict[str, threading.RLock] = {}
+        self._lanes_lock = threading.Lock()
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -79,6 +81,23 @@ class Database:
                     yield session
             finally:
                 session.close()
+
+    def lane(self, key: str) -> Any:
+        """A process-local lock for writers that would queue on the same row anyway (PostgreSQL).
+
+        Threads of one process that all want the same rows (a queue's number counter, the hall's audit head)
+        would otherwise each hold a pooled connection and a database backend while waiting for the row lock:
+        a burst of kiosk requests exhausts the pool that call-next and the displays need too, and the lock
+        holder competes for the GIL with all of them. Waiting on this lock holds nothing. SQLite already
+        serialises every writer of the process (``write``), so this is a no-op there.
+        """
+        if self.is_sqlite:
+            return nullcontext()
+        with self._lanes_lock:
+            lane = self._lanes.get(key)
+            if lane is None:
+                lane = self._lanes[key] = threading.RLock()
+        return lane
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -363,7 +363,8 @@ class Engine:
             normal = idcard.normalise(id_number)
             id_masked = normal if settings.get("id_storage") == "full" else idcard.mask(normal)
             id_hash = self.hash_id(normal)
-        with self._tx() as tx:
+        # One issuer per hall and process at a time: they all meet at the counter row and the audit head anyway.
+        with self.db.lane(f"issue:{hall_id}"), self._tx() as tx:
             limit = int(settings.get("tickets_per_id_per_day") or 0)
             # Count-then-insert rules hold across server processes on PostgreSQL only under a lock.
             tx.repo.serialise(
