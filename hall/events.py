@@ -210,3 +210,11 @@ class RosterChanged(DomainEvent):
     """Today's duty roster changed (a manager's edit, or a new day began): displays show the new names."""
 
     day: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewChanged(DomainEvent):
+    """A 审核链 case moved (submitted, checked, approved, closed or rejected)."""
+
+    review_id: int
+    status: str

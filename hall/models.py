@@ -323,6 +323,24 @@ class FollowUpCase(Base):
     records: Mapped[list[Any]] = mapped_column(default=list)  # 回访 and decisions: {at, by, kind, how, text}
 
 
+class ReviewCase(Base):
+    """审核链 for special items: accepted at the window → risk control (风控) → duty leader → the window closes it."""
+
+    __tablename__ = "review_cases"
+    __table_args__ = (UniqueConstraint("ticket_item_id"), Index("ix_reviews_open", "hall_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    ticket_item_id: Mapped[int] = mapped_column(ForeignKey("ticket_items.id"))
+    item_code: Mapped[str] = mapped_column(String(40))
+    window_number: Mapped[int | None] = mapped_column(Integer)
+    # submitted → checked (风控通过) → approved (领导审批) → closed (窗口办结); rejected at either step
+    status: Mapped[str] = mapped_column(String(20), default="submitted")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    steps: Mapped[list[Any]] = mapped_column(default=list)  # {at, by, role, step, ok, note}
+
+
 class Alert(Base):
     """Something the duty leader or manager must look at (printer out of paper, device offline, …).
 

@@ -37,6 +37,7 @@ MANAGER_EVENTS = {
     "DeviceStatusChanged": "device",
     "RatingReceived": "rating",
     "CaseChanged": "case",
+    "ReviewChanged": "review",
 }
 
 
@@ -93,12 +94,22 @@ class Broadcaster:
             self.socketio.emit("roster", duty, to=hall_room(event.hall_id), namespace="/display")
             return
         elif isinstance(
-            event, (ev.AlertRaised, ev.AlertCleared, ev.DeviceStatusChanged, ev.RatingReceived, ev.CaseChanged)
+            event,
+            (
+                ev.AlertRaised,
+                ev.AlertCleared,
+                ev.DeviceStatusChanged,
+                ev.RatingReceived,
+                ev.CaseChanged,
+                ev.ReviewChanged,
+            ),
         ):
             # Managers and duty leaders see alerts at once; alerts change no counts.
             self.socketio.emit(
                 MANAGER_EVENTS[event.name], event.to_dict(), to=hall_room(event.hall_id), namespace="/manager"
             )
+            if isinstance(event, ev.ReviewChanged):  # the accepting window closes it once approved
+                self.socketio.emit("review", event.to_dict(), to=hall_room(event.hall_id), namespace="/counter")
             return
         with self._lock:
             self._dirty.add(event.hall_id)

@@ -113,9 +113,9 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie", "name": "session"})
     api.spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
 
-    from hall.api import appointments, auth, city, hall_routes, ratings, reports, tickets, windows
+    from hall.api import appointments, auth, city, hall_routes, ratings, reports, reviews, tickets, windows
 
-    for module in (auth, tickets, windows, hall_routes, appointments, ratings, reports, city):
+    for module in (auth, tickets, windows, hall_routes, appointments, ratings, reports, city, reviews):
         api.register_blueprint(module.blp)
     from hall.api import operations  # 值班安排, day reports, the daily jobs' ledger
 

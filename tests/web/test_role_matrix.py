@@ -75,6 +75,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/reports/hourly"): SUPERVISORS,
     ("GET", "/api/v1/dashboard"): SUPERVISORS,
     ("GET", "/api/v1/city/overview"): SUPERVISORS,
+    ("GET", "/api/v1/reviews"): STAFF,
+    ("POST", "/api/v1/reviews"): STAFF,
+    (
+        "POST",
+        "/api/v1/reviews/{review}/close",
+    ): STAFF,  # whose step it is is checked per case (tests/web/test_reviews.py)
 }
 for action in (
     "call-next",
@@ -93,7 +99,7 @@ for action in (
 
 # Another hall's manager acts in their own hall like our manager does, but a ticket, booking or case of this
 # hall is out of reach for them: refused or not found (its existence is not revealed).
-RESOURCE_MARKERS = ("{t}", "{code}", "{case}")
+RESOURCE_MARKERS = ("{t}", "{code}", "{case}", "{review}")
 
 
 def _rule_key(method: str, rule: str) -> tuple[str, str]:
@@ -104,6 +110,7 @@ def _rule_key(method: str, rule: str) -> tuple[str, str]:
         ("<code>", "{code}"),
         ("<name>", "{name}"),
         ("<int(max=2147483647):case_id>", "{case}"),
+        ("<int(max=2147483647):review_id>", "{review}"),
         ("<action>", "close"),
     ):
         out = out.replace(a, b)
@@ -161,7 +168,7 @@ def test_role_matrix(app, svc, kiosk, callers) -> None:
         )
         .get_json()["booking"]["code"]
     )
-    values = {"{w}": "1", "{t}": str(ticket["id"]), "{code}": code, "{case}": "1", "{name}": "kiosk-2"}
+    values = {"{w}": "1", "{t}": str(ticket["id"]), "{code}": code, "{case}": "1", "{name}": "kiosk-2", "{review}": "1"}
     failures = []
     for (method, template), allowed in sorted(MATRIX.items()):
         path = template
