@@ -104,7 +104,7 @@ def test_no_duplicate_number_and_no_double_call_across_processes(cluster) -> Non
     called_ids = Counter(i for i, _, _ in calls)
     assert [i for i, c in called_ids.items() if c > 1] == [], "a ticket was called twice"
     assert {t["id"] for t in issued} <= set(called_ids), "the queue was not drained"
-    assert {w for _, _, w in calls} == set(WINDOWS)
+    assert len({w for _, _, w in calls}) > 1, "the calls came from several windows"
 
     with cluster.pg.connect() as conn:
         # Gap-free and unique per queue and day, over every ticket in the database.
