@@ -22,7 +22,7 @@ blp = Blueprint("reviews", __name__, url_prefix="/api/v1/reviews", description="
 class SubmitIn(Strict):
     """Which served 办件 to send for review."""
 
-    ticket = ma.fields.Integer(required=True, validate=validate.Range(min=1))
+    ticket = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2147483647))
     item = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
