@@ -120,6 +120,9 @@ def init_app(app: Flask) -> None:
     from hall.api import operations  # 值班安排, day reports, the daily jobs' ledger
 
     api.register_blueprint(operations.blp)
+    from hall.api import admin  # 系统管理 /api/v1/admin (admin role)
+
+    api.register_blueprint(admin.blp)
 
     @app.errorhandler(HallError)
     def _hall_error(exc: HallError) -> Any:

@@ -1,0 +1,543 @@
+"""/api/v1/admin: 系统管理 — items, windows, staff accounts, devices, notices, opening hours and rules (admin only).
+
+Every change goes through hall.admin (validated, audited, caches dropped), so it takes effect without a
+restart. Only the hall's admin may call these endpoints; the role is checked before the body is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import current_app
+from flask_smorest import Blueprint
+from marshmallow import validate
+
+from hall.admin import DEVICE_KINDS, NO_SHOW_MODES, Admin
+from hall.api.schemas import Strict
+from hall.config import HANDLING_CLASSES, ROLES, WINDOW_KINDS
+from hall.web.context import hall_id_for, services
+from hall.web.security import current_actor, forget_principals, require_roles
+
+blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="系统管理（管理员）")
+
+CODE = validate.Regexp(r"^[A-Za-z0-9_-]{1,40}$", error="只能用字母、数字、_ 和 -，最多40位")
+NAME = validate.Regexp(r"^[A-Za-z0-9_.-]{1,64}$", error="只能用字母、数字、_ . -，最多64位")
+TIME = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="时间格式为 HH:MM")
+DATE = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="日期格式为 YYYY-MM-DD")
+WINDOW_NO = ma.fields.Integer(allow_none=True, validate=validate.Range(1, 9999))
+
+
+def _admin() -> Admin:
+    svc = services()
+    admin = current_app.extensions.get("hall.admin")
+    if admin is None or admin.engine is not svc.engine:
+        admin = Admin(svc.engine, svc.passwords)
+        current_app.extensions["hall.admin"] = admin
+    return admin
+
+
+def _who() -> tuple[Any, int]:
+    actor = current_actor()
+    return actor, hall_id_for(actor)
+
+
+# --- schemas ---------------------------------------------------------------------------------------
+class AdminItemFields(Strict):
+    """Fields of an item; on update only those given change."""
+
+    name = ma.fields.String(validate=validate.Length(1, 200))
+    category = ma.fields.String(validate=validate.Length(max=100))
+    department = ma.fields.String(validate=validate.Length(1, 20))
+    handling_class = ma.fields.String(validate=validate.OneOf(HANDLING_CLASSES))
+    time_limit_days = ma.fields.Integer(validate=validate.Range(0, 365))
+    service_minutes = ma.fields.Float(validate=validate.Range(0.5, 480))
+    online = ma.fields.Boolean()
+    materials = ma.fields.List(ma.fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=50))
+    queue = ma.fields.String(validate=validate.Length(1, 20))
+    review_chain = ma.fields.Boolean()
+    daily_quota = ma.fields.Integer(allow_none=True, validate=validate.Range(1, 100000))
+    sort = ma.fields.Integer(validate=validate.Range(-100000, 100000))
+    active = ma.fields.Boolean()
+
+
+class AdminItemIn(AdminItemFields):
+    """A new item: code, name, handling class and queue are required."""
+
+    code = ma.fields.String(required=True, validate=CODE)
+    name = ma.fields.String(required=True, validate=validate.Length(1, 200))
+    handling_class = ma.fields.String(required=True, validate=validate.OneOf(HANDLING_CLASSES))
+    queue = ma.fields.String(required=True, validate=validate.Length(1, 20))
+
+
+class AdminItemOut(ma.Schema):
+    """An item as stored."""
+
+    code = ma.fields.String()
+    name = ma.fields.String()
+    category = ma.fields.String()
+    department = ma.fields.String()
+    handling_class = ma.fields.String()
+    time_limit_days = ma.fields.Integer()
+    service_minutes = ma.fields.Float()
+    online = ma.fields.Boolean()
+    materials = ma.fields.List(ma.fields.String())
+    queue = ma.fields.String()
+    review_chain = ma.fields.Boolean()
+    daily_quota = ma.fields.Integer(allow_none=True)
+    sort = ma.fields.Integer()
+    active = ma.fields.Boolean()
+
+
+class AdminQueueOut(ma.Schema):
+    """A queue an item or window may name."""
+
+    code = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+
+
+class AdminItemsOut(ma.Schema):
+    """``{"items": […], "queues": […]}``."""
+
+    items = ma.fields.List(ma.fields.Nested(AdminItemOut))
+    queues = ma.fields.List(ma.fields.Nested(AdminQueueOut))
+
+
+class AdminItemEnvelope(ma.Schema):
+    """``{"item": …}``."""
+
+    item = ma.fields.Nested(AdminItemOut)
+
+
+class AdminWindowIn(Strict):
+    """Name, kind and skills (queue codes in the window's order)."""
+
+    name = ma.fields.String(validate=validate.Length(1, 100))
+    kind = ma.fields.String(validate=validate.OneOf(WINDOW_KINDS))
+    queues = ma.fields.List(ma.fields.String(validate=validate.Length(1, 20)), validate=validate.Length(1, 20))
+
+
+class AdminWindowOut(ma.Schema):
+    """A window's configuration."""
+
+    number = ma.fields.Integer()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    queues = ma.fields.List(ma.fields.String())
+
+
+class AdminWindowsOut(ma.Schema):
+    """``{"windows": […], "queues": […]}``."""
+
+    windows = ma.fields.List(ma.fields.Nested(AdminWindowOut))
+    queues = ma.fields.List(ma.fields.Nested(AdminQueueOut))
+
+
+class AdminWindowEnvelope(ma.Schema):
+    """``{"window": …}``."""
+
+    window = ma.fields.Nested(AdminWindowOut)
+
+
+class AdminUserFields(Strict):
+    """Account fields an admin may change."""
+
+    display_name = ma.fields.String(validate=validate.Length(1, 100))
+    staff_no = ma.fields.String(allow_none=True, validate=validate.Length(max=32))
+    role = ma.fields.String(validate=validate.OneOf(ROLES))
+    window = WINDOW_NO
+    active = ma.fields.Boolean()
+
+
+class AdminUserIn(AdminUserFields):
+    """A new account with its first password."""
+
+    username = ma.fields.String(required=True, validate=NAME)
+    role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
+
+
+class AdminPasswordIn(Strict):
+    """The new password (at least 8 characters)."""
+
+    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
+
+
+class AdminUserOut(ma.Schema):
+    """A staff account (never its hash)."""
+
+    username = ma.fields.String()
+    display_name = ma.fields.String()
+    staff_no = ma.fields.String(allow_none=True)
+    role = ma.fields.String()
+    window = ma.fields.Integer(allow_none=True)
+    active = ma.fields.Boolean()
+    demo = ma.fields.Boolean()
+
+
+class AdminUsersOut(ma.Schema):
+    """``{"staff": […]}``."""
+
+    staff = ma.fields.List(ma.fields.Nested(AdminUserOut))
+
+
+class AdminUserEnvelope(ma.Schema):
+    """``{"user": …}``."""
+
+    user = ma.fields.Nested(AdminUserOut)
+
+
+class AdminDeviceIn(Strict):
+    """A new device; window devices (rater, led, pad, keypad) name their window."""
+
+    name = ma.fields.String(required=True, validate=NAME)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(DEVICE_KINDS))
+    window = WINDOW_NO
+    config = ma.fields.Dict(load_default=dict)
+
+
+class AdminDeviceOut(ma.Schema):
+    """A device (never its token)."""
+
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    window = ma.fields.Integer(allow_none=True)
+    active = ma.fields.Boolean()
+    status = ma.fields.String(allow_none=True)
+    last_seen = ma.fields.String(allow_none=True)
+
+
+class AdminDevicesOut(ma.Schema):
+    """``{"devices": […]}``."""
+
+    devices = ma.fields.List(ma.fields.Nested(AdminDeviceOut))
+
+
+class AdminDeviceEnvelope(ma.Schema):
+    """``{"device": …, "token": …}``: the token only when it was just made (shown once)."""
+
+    device = ma.fields.Nested(AdminDeviceOut)
+    token = ma.fields.String()
+
+
+class AdminNoticesIn(Strict):
+    """The hall display's notices (replaced as a whole) and optionally the public notice."""
+
+    notices = ma.fields.List(
+        ma.fields.String(validate=validate.Length(max=200)), required=True, validate=validate.Length(max=20)
+    )
+    public_notice = ma.fields.String(validate=validate.Length(max=500))
+
+
+class AdminNoticesOut(ma.Schema):
+    """``{"notices": […], "public_notice": …}``."""
+
+    notices = ma.fields.List(ma.fields.String())
+    public_notice = ma.fields.String()
+
+
+SESSION = ma.fields.List(ma.fields.String(validate=TIME), validate=validate.Length(2, 2))
+SESSIONS = ma.fields.List(SESSION, load_default=list, validate=validate.Length(max=4))
+
+
+class AdminExtended(Strict):
+    """延时服务: on ISO weekday (1 = Monday) the last session runs until ``until``."""
+
+    weekday = ma.fields.Integer(required=True, validate=validate.Range(1, 7))
+    until = ma.fields.String(required=True, validate=TIME)
+
+
+class AdminHoursIn(Strict):
+    """Opening hours: sessions per day type, extended days, local holiday / working-day overrides."""
+
+    weekdays = ma.fields.List(SESSION, required=True, validate=validate.Length(max=4))
+    saturday = SESSIONS
+    sunday = SESSIONS
+    extended = ma.fields.List(ma.fields.Nested(AdminExtended), load_default=list, validate=validate.Length(max=7))
+    holidays = ma.fields.List(ma.fields.String(validate=DATE), load_default=list, validate=validate.Length(max=400))
+    workdays = ma.fields.List(ma.fields.String(validate=DATE), load_default=list, validate=validate.Length(max=400))
+
+
+class AdminHoursOut(ma.Schema):
+    """The stored hours."""
+
+    weekdays = ma.fields.List(ma.fields.List(ma.fields.String()))
+    saturday = ma.fields.List(ma.fields.List(ma.fields.String()))
+    sunday = ma.fields.List(ma.fields.List(ma.fields.String()))
+    extended = ma.fields.List(ma.fields.Dict())
+    holidays = ma.fields.List(ma.fields.String())
+    workdays = ma.fields.List(ma.fields.String())
+
+
+class AdminRoutingIn(Strict):
+    """``[hall.settings.routing]``."""
+
+    policy = ma.fields.String(validate=validate.OneOf(("hall", "pooled")))
+    priority_weight = ma.fields.Integer(validate=validate.Range(0, 10))
+    sla_minutes = ma.fields.Float(validate=validate.Range(0, 480))
+    joint_fallback_minutes = ma.fields.Float(validate=validate.Range(0, 480))
+
+
+class AdminTidalSettingsIn(Strict):
+    """``[hall.settings.tidal]`` (minutes; peaks as [["09:00", "10:30"], …])."""
+
+    open_above = ma.fields.Float(validate=validate.Range(1, 240))
+    close_below = ma.fields.Float(validate=validate.Range(0, 240))
+    calm_minutes = ma.fields.Float(validate=validate.Range(0, 240))
+    peaks = ma.fields.List(SESSION, validate=validate.Length(max=6))
+    use_schedule = ma.fields.Boolean()
+    use_load = ma.fields.Boolean()
+
+
+class AdminNoShowIn(Strict):
+    """``[hall.settings.no_show]``: 过号 recycles N places back, at most M times, or ends the ticket."""
+
+    mode = ma.fields.String(validate=validate.OneOf(NO_SHOW_MODES))
+    places_back = ma.fields.Integer(validate=validate.Range(0, 50))
+    max_requeues = ma.fields.Integer(validate=validate.Range(0, 5))
+    late_return = ma.fields.Boolean()
+
+
+class AdminRulesIn(Strict):
+    """Any of the three sections; keys not given keep their values."""
+
+    routing = ma.fields.Nested(AdminRoutingIn)
+    tidal = ma.fields.Nested(AdminTidalSettingsIn)
+    no_show = ma.fields.Nested(AdminNoShowIn)
+
+
+class AdminRulesOut(ma.Schema):
+    """The rules in effect."""
+
+    routing = ma.fields.Dict()
+    tidal = ma.fields.Dict()
+    no_show = ma.fields.Dict()
+
+
+# --- items -----------------------------------------------------------------------------------------
+@blp.route("/items", methods=["GET"])
+@require_roles("admin")
+@blp.response(200, AdminItemsOut)
+def list_items() -> Any:
+    """Every item (inactive ones too) and the queues items may go to."""
+    _, hall_id = _who()
+    return _admin().items(hall_id)
+
+
+@blp.route("/items", methods=["POST"])
+@require_roles("admin")
+@blp.arguments(AdminItemIn)
+@blp.response(201, AdminItemEnvelope)
+def create_item(args: dict[str, Any]) -> Any:
+    """Add an item; kiosks and the desk can issue it at once."""
+    actor, hall_id = _who()
+    return {"item": _admin().create_item(actor, hall_id, args)}
+
+
+@blp.route("/items/<code>", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminItemFields)
+@blp.response(200, AdminItemEnvelope)
+def update_item(args: dict[str, Any], code: str) -> Any:
+    """Change the fields given."""
+    actor, hall_id = _who()
+    return {"item": _admin().update_item(actor, hall_id, code, args)}
+
+
+@blp.route("/items/<code>/deactivate", methods=["POST"])
+@require_roles("admin")
+@blp.response(200, AdminItemEnvelope)
+def deactivate_item(code: str) -> Any:
+    """停办: take the item off the catalogue (history keeps it); ``PUT {"active": true}`` brings it back."""
+    actor, hall_id = _who()
+    return {"item": _admin().deactivate_item(actor, hall_id, code)}
+
+
+# --- windows ---------------------------------------------------------------------------------------
+@blp.route("/windows", methods=["GET"])
+@require_roles("admin")
+@blp.response(200, AdminWindowsOut)
+def list_windows() -> Any:
+    """Every window's name, kind and skills, and the hall's queues."""
+    _, hall_id = _who()
+    return _admin().windows(hall_id)
+
+
+@blp.route("/windows/<int(max=9999):number>", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminWindowIn)
+@blp.response(200, AdminWindowEnvelope)
+def update_window(args: dict[str, Any], number: int) -> Any:
+    """Rename, change the kind or the skills; the next call-next at the window follows them."""
+    actor, hall_id = _who()
+    return {"window": _admin().update_window(actor, hall_id, number, args)}
+
+
+# --- staff -----------------------------------------------------------------------------------------
+@blp.route("/staff", methods=["GET"])
+@require_roles("admin")
+@blp.response(200, AdminUsersOut)
+def list_staff() -> Any:
+    """The hall's accounts (no password hashes)."""
+    _, hall_id = _who()
+    return {"staff": _admin().users(hall_id)}
+
+
+@blp.route("/staff", methods=["POST"])
+@require_roles("admin")
+@blp.arguments(AdminUserIn)
+@blp.response(201, AdminUserEnvelope)
+def create_staff(args: dict[str, Any]) -> Any:
+    """A new account (argon2 hash of its password)."""
+    actor, hall_id = _who()
+    return {"user": _admin().create_user(actor, hall_id, args)}
+
+
+@blp.route("/staff/<name>", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminUserFields)
+@blp.response(200, AdminUserEnvelope)
+def update_staff(args: dict[str, Any], name: str) -> Any:
+    """Role, window, display name, staff number, active (a deactivated account is refused at once)."""
+    actor, hall_id = _who()
+    user = _admin().update_user(actor, hall_id, name, args)
+    forget_principals()
+    return {"user": user}
+
+
+@blp.route("/staff/<name>/password", methods=["POST"])
+@require_roles("admin")
+@blp.arguments(AdminPasswordIn)
+@blp.response(200, AdminUserEnvelope)
+def reset_password(args: dict[str, Any], name: str) -> Any:
+    """Set a new password (the old one fails at once)."""
+    actor, hall_id = _who()
+    user = _admin().reset_password(actor, hall_id, name, args["password"])
+    forget_principals()
+    return {"user": user}
+
+
+# --- devices ---------------------------------------------------------------------------------------
+@blp.route("/devices", methods=["GET"])
+@require_roles("admin")
+@blp.response(200, AdminDevicesOut)
+def list_devices() -> Any:
+    """Registered devices (no tokens)."""
+    _, hall_id = _who()
+    return {"devices": _admin().devices(hall_id)}
+
+
+@blp.route("/devices", methods=["POST"])
+@require_roles("admin")
+@blp.arguments(AdminDeviceIn)
+@blp.response(201, AdminDeviceEnvelope)
+def create_device(args: dict[str, Any]) -> Any:
+    """Register a device; the response carries its token, shown this once."""
+    actor, hall_id = _who()
+    device, token = _admin().create_device(actor, hall_id, args)
+    return {"device": device, "token": token}
+
+
+@blp.route("/devices/<name>/deactivate", methods=["POST"])
+@require_roles("admin")
+@blp.response(200, AdminDeviceEnvelope)
+def deactivate_device(name: str) -> Any:
+    """Its token is refused from now on."""
+    actor, hall_id = _who()
+    device = _admin().set_device_active(actor, hall_id, name, False)
+    forget_principals()
+    return {"device": device}
+
+
+@blp.route("/devices/<name>/token", methods=["POST"])
+@require_roles("admin")
+@blp.response(200, AdminDeviceEnvelope)
+def rotate_token(name: str) -> Any:
+    """A new token (the old one stops at once), shown once; the device is active again."""
+    from hall import device_tokens
+
+    actor, hall_id = _who()
+    token = device_tokens.rotate(services().engine, actor, hall_id, name)
+    admin = _admin()
+    device = next((d for d in admin.devices(hall_id) if d["name"] == name), None)
+    if device is not None and not device["active"]:
+        device = admin.set_device_active(actor, hall_id, name, True)
+    forget_principals()
+    return {"device": device, "token": token}
+
+
+# --- notices, hours, rules -------------------------------------------------------------------------
+@blp.route("/notices", methods=["GET"])
+@require_roles("admin")
+@blp.response(200, AdminNoticesOut)
+def get_notices() -> Any:
+    """The hall display's notices and the public notice."""
+    _, hall_id = _who()
+    return _admin().notices(hall_id)
+
+
+@blp.route("/notices", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminNoticesIn)
+@blp.response(200, AdminNoticesOut)
+def put_notices(args: dict[str, Any]) -> Any:
+    """Replace the notices (the hall display shows them from its next refresh)."""
+    actor, hall_id = _who()
+    return _admin().set_notices(actor, hall_id, args["notices"], args.get("public_notice"))
+
+
+@blp.route("/hours", methods=["GET"])
+@require_roles("admin")
+@blp.response(200, AdminHoursOut)
+def get_hours() -> Any:
+    """Opening hours as stored."""
+    _, hall_id = _who()
+    return _admin().hours(hall_id)
+
+
+@blp.route("/hours", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminHoursIn)
+@blp.response(200, AdminHoursOut)
+def put_hours(args: dict[str, Any]) -> Any:
+    """Replace the opening hours; issuing, bookings and the daily jobs follow them at once."""
+    actor, hall_id = _who()
+    hours = _admin().set_hours(actor, hall_id, args)
+    _resync_jobs(hall_id)
+    return hours
+
+
+@blp.route("/settings", methods=["GET"])
+@require_roles("admin")
+@blp.response(200, AdminRulesOut)
+def get_rules() -> Any:
+    """Routing, tidal and 过号 rules in effect."""
+    _, hall_id = _who()
+    return _admin().rules(hall_id)
+
+
+@blp.route("/settings", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminRulesIn)
+@blp.response(200, AdminRulesOut)
+def put_rules(args: dict[str, Any]) -> Any:
+    """Change some routing / tidal / 过号 keys (the others keep their values)."""
+    actor, hall_id = _who()
+    return _admin().set_rules(actor, hall_id, args)
+
+
+def _resync_jobs(hall_id: int) -> None:
+    """Give the running scheduler (if this process runs it) the hall's new opening and closing times."""
+    jobs = current_app.extensions.get("hall.scheduler")
+    if jobs is None:
+        return
+    from hall import scheduler
+
+    ref = services().engine.reference(hall_id)
+    tidal = current_app.config.get("TIDAL_TICK_SECONDS", 60)
+    fresh = scheduler.job_specs(ref.code, hall_id, ref.settings, ref.timezone, tidal_seconds=tidal)
+    prefix = f"{ref.code}:"
+    jobs.specs = [s for s in jobs.specs if not s.id.startswith(prefix)] + fresh
+    if jobs.running:
+        jobs.sync()
