@@ -266,3 +266,11 @@ def test_anonymous_and_devices_are_refused(client, kiosk) -> None:
     for c, status in ((client, 401), (kiosk, 403)):
         assert c.get("/api/v1/admin/staff").status_code == status
         assert c.post("/api/v1/admin/devices", json={"name": "x", "kind": "kiosk"}).status_code == status
+
+
+def test_admin_page_is_served_without_a_cdn(client) -> None:
+    r = client.get("/admin")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "login-form" in html and "X-CSRFToken" in html
+    assert "http://" not in html and "https://" not in html
