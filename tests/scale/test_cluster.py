@@ -97,7 +97,9 @@ def test_no_duplicate_number_and_no_double_call_across_processes(cluster) -> Non
         for f in running:
             f.result()
 
-    assert failures == []
+    if failures:  # say why: the servers' tracebacks, not only the status codes
+        logs = "".join(srv.log.read_text(errors="replace")[-4000:] for srv in (cluster.a, cluster.b))
+        raise AssertionError("\n".join(failures[:20]) + "\n--- server logs ---\n" + logs)
     assert len(issued) == 2 * ISSUERS_PER_PROCESS * TICKETS_PER_ISSUER
     numbers = Counter(t["number"] for t in issued)
     assert [n for n, c in numbers.items() if c > 1] == []
