@@ -91,7 +91,8 @@ class Broadcaster:
             # Today's duty leader and duty clerk on the hall display (a manager's edit, or the opening job).
             with self.svc.db.read() as session:
                 duty = queries.duty_today(session, event.hall_id, date.fromisoformat(event.day))
-            self.socketio.emit("roster", duty, to=hall_room(event.hall_id), namespace="/display")
+            for namespace in ("/display", "/manager"):  # the hall display and the dashboard show today's duty
+                self.socketio.emit("roster", duty, to=hall_room(event.hall_id), namespace=namespace)
             return
         elif isinstance(
             event,

@@ -153,3 +153,13 @@ def test_roles(browser, live_server) -> None:
     expect(page.locator("#forbidden")).to_be_visible(timeout=5000)
     expect(page.locator("#app")).to_be_hidden()
     context.close()
+
+
+def test_the_dashboard_shows_today_s_duty(dashboard, live_server) -> None:
+    from playwright.sync_api import expect
+
+    from bench.server import staff_session
+
+    today = staff_session(live_server.url, "manager").get(f"{live_server.url}/api/v1/roster/today", timeout=10).json()
+    expected = today["leader"]["name"] if today["leader"] else "未安排"
+    expect(dashboard.locator("#duty-leader")).to_have_text(expected, timeout=5000)

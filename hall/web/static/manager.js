@@ -25,6 +25,7 @@
     socket.on('device', loadDevices);
     socket.on('rating', loadSatisfaction);
     socket.on('tidal', loadTidal);
+    socket.on('roster', loadDuty);
     document.querySelectorAll('[data-tidal]').forEach((b) => b.addEventListener('click', () => setTidal(b.dataset.tidal)));
     setInterval(tick, 1000);
     setInterval(refresh, 30000); // waits grow with time, not only with events
@@ -33,7 +34,7 @@
   }
 
   function live(on) { const l = $('live'); l.textContent = on ? T.live : T.offline; l.className = 'live' + (on ? ' on' : ''); }
-  function refreshAll() { refresh(); loadAlerts(); loadDevices(); loadTidal(); loadCharts(); loadSatisfaction(); }
+  function refreshAll() { refresh(); loadAlerts(); loadDevices(); loadTidal(); loadCharts(); loadSatisfaction(); loadDuty(); }
   async function guarded(fn) { try { await fn(); } catch (e) { if (e.status === 401) location.reload(); else console.warn(e); } }
   const mins = (s) => Math.floor(s / 60);
   const mmss = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
@@ -158,6 +159,16 @@
     $('tidal-state').textContent = text;
     $('tidal-reason').textContent = [t.override ? T['override_' + t.override] : T.auto, t.reason].filter(Boolean).join(' · ');
     document.querySelectorAll('[data-tidal]').forEach((b) => b.setAttribute('aria-pressed', String((t.override || 'auto') === b.dataset.tidal)));
+  }
+  // --- today's duty roster (值班领导, 值班窗口, 咨询引导) ------------------------------------------------------------
+  async function loadDuty() {
+    await guarded(async () => {
+      const d = await api('GET', '/roster/today');
+      const who = (p) => (p ? esc(p.name) : T.duty_none);
+      const guides = (d.guides || []).map(who).join('、') || T.duty_none;
+      $('duty').innerHTML = `<div>${T.duty_leader}：<b id="duty-leader">${who(d.leader)}</b></div>` +
+        `<div>${T.duty_clerk}：${who(d.clerk)}</div><div>${T.duty_guides}：${guides}</div>`;
+    });
   }
   async function loadTidal() { await guarded(async () => renderTidal(await api('GET', '/hall/tidal'))); }
   async function setTidal(mode) {
