@@ -9,16 +9,15 @@ background thread (the scheduler may call it instead). Core module: no Flask or 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Any
 
 from hall import eta, report_queries
 from hall.alerts import Alerts
 from hall.engine import Engine, merged_settings
-from hall.errors import HallError
 from hall.ratings import Ratings
 from hall.reports import kpi_settings
+from hall.ticker import Ticker
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +46,7 @@ class Dashboard:
         self.engine = engine
         self.alerts = alerts
         self.ratings = ratings
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker: Ticker | None = None
 
     def overview(self, hall_id: int) -> dict[str, Any]:
         """Load + per-class waiting + predicted wait per queue + window service times against expectations."""
@@ -153,25 +151,11 @@ class Dashboard:
 
     def start(self, hall_ids: list[int], interval: float = 60.0) -> None:
         """Check every ``interval`` seconds in a daemon thread."""
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                for hall_id in hall_ids:
-                    try:
-                        self.check(hall_id)
-                    except HallError as exc:
-                        log.warning("dashboard check of hall %s: %s", hall_id, exc)
-                    except Exception:
-                        log.exception("dashboard check of hall %s failed", hall_id)
-
-        self._thread = threading.Thread(target=loop, name="dashboard-watch", daemon=True)
-        self._thread.start()
+        if self._ticker is None:
+            self._ticker = Ticker("dashboard-watch", self.check, hall_ids, interval).start()
 
     def stop(self) -> None:
         """Stop checking."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from hall.engine import SUPERVISOR_ROLES, Actor, Engine
-from hall.errors import Conflict, Forbidden, HallError, Invalid, NotFound
+from hall.errors import Conflict, Forbidden, Invalid, NotFound
 from hall.events import TidalDecided
 from hall.models import Ticket
 from hall.schedule import parse_time
@@ -59,8 +59,6 @@ class TidalController:
         self.engine = engine
         self._halls: dict[int, _HallTide] = {}
         self._lock = threading.Lock()  # one decision at a time: a tick and an override must not interleave
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _tide(self, hall_id: int) -> _HallTide:
         tide = self._halls.get(hall_id)
@@ -202,29 +200,3 @@ class TidalController:
             "reason": last.reason if last else None,
             "predicted_wait_minutes": last.predicted_wait_minutes if last else None,
         }
-
-    # --- a ticking thread (the app uses the scheduler's tidal_tick job instead; kept for scripts) ----------
-    def start(self, hall_ids: list[int], interval: float = 60.0) -> None:
-        """Tick every ``interval`` seconds in a daemon thread."""
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                for hall_id in hall_ids:
-                    try:
-                        self.tick(hall_id)
-                    except HallError as exc:
-                        log.warning("tidal tick of hall %s: %s", hall_id, exc)
-                    except Exception:
-                        log.exception("tidal tick of hall %s failed", hall_id)
-
-        self._thread = threading.Thread(target=loop, name="tidal", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop ticking."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None

@@ -17,6 +17,7 @@ from devices.printer import PrinterConfig, PrinterStatus, PrintFailed, print_rec
 from hall.alerts import Alerts
 from hall.db import Database
 from hall.models import Device
+from hall.ticker import Ticker
 from kiosk.receipt import build_receipt
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,7 @@ class PrintService:
         self.db = db
         self.alerts = alerts
         self.notice = notice
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._monitor: Ticker | None = None
         self._lock = threading.Lock()  # one slip at a time per process: two jobs on one printer interleave
 
     def printers(self, hall_id: int) -> dict[str, PrinterConfig]:
@@ -112,24 +112,11 @@ class PrintService:
     # --- background health polling (moves to the scheduler's jobs later) ------------------------
     def start_monitor(self, hall_ids: list[int], interval: float = 30.0) -> None:
         """Poll every printer every ``interval`` seconds in a daemon thread."""
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                for hall_id in hall_ids:
-                    try:
-                        self.check(hall_id)
-                    except Exception:
-                        log.exception("printer check of hall %s failed", hall_id)
-                self._stop.wait(interval)
-
-        self._thread = threading.Thread(target=loop, name="printer-monitor", daemon=True)
-        self._thread.start()
+        if self._monitor is None:
+            self._monitor = Ticker("printer-monitor", self.check, hall_ids, interval).start()
 
     def stop(self) -> None:
         """Stop the health polling."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._monitor is not None:
+            self._monitor.stop()
+            self._monitor = None
