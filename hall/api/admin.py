@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from hall.admin import DEVICE_KINDS, NO_SHOW_MODES, Admin
-from hall.api.schemas import Strict
+from hall.api.schemas import ItemOut, Strict
 from hall.config import HANDLING_CLASSES, ROLES, WINDOW_KINDS
 from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, forget_principals, require_roles
@@ -70,21 +70,9 @@ class AdminItemIn(AdminItemFields):
     queue = ma.fields.String(required=True, validate=validate.Length(1, 20))
 
 
-class AdminItemOut(ma.Schema):
-    """An item as stored."""
+class AdminItemOut(ItemOut):
+    """An item as stored (the catalogue fields, plus the admin-only ones)."""
 
-    code = ma.fields.String()
-    name = ma.fields.String()
-    category = ma.fields.String()
-    department = ma.fields.String()
-    handling_class = ma.fields.String()
-    time_limit_days = ma.fields.Integer()
-    service_minutes = ma.fields.Float()
-    online = ma.fields.Boolean()
-    materials = ma.fields.List(ma.fields.String())
-    queue = ma.fields.String()
-    review_chain = ma.fields.Boolean()
-    daily_quota = ma.fields.Integer(allow_none=True)
     sort = ma.fields.Integer()
     active = ma.fields.Boolean()
 
