@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import sqlite3
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 
+from bench.scale import _cpu_seconds
 from bench.server import Server, staff_session
+from bench.services import WEB_ONLY_ENV, Redis, redis_available
 from bench.stats import percentile, table, write
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
 
 
-def _issue_load(url: str, clients: int, per_client: int, item: str) -> dict:
+def _issue_load(url: str | list[str], clients: int, per_client: int, item: str) -> dict:
+    """``clients`` keep-alive connections issuing tickets; with several URLs, client k uses ``urls[k % n]``."""
+    urls = [url] if isinstance(url, str) else url
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
     barrier = threading.Barrier(clients)
-    host, port = url.removeprefix("http://").split(":")
     body = json.dumps({"items": [item]})
     headers = {"Content-Type": "application/json", **KIOSK}
 
-    def worker(_: int) -> None:
+    def worker(k: int) -> None:
         nonlocal errors
+        host, port = urls[k % len(urls)].removeprefix("http://").split(":")
         # http.client with keep-alive: the load generator must not eat the CPU the server needs.
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
         mine: list[float] = []
@@ -61,12 +68,15 @@ def _issue_load(url: str, clients: int, per_client: int, item: str) -> dict:
     }
 
 
-def _call_next_load(url: str, windows: list[int], rounds: int) -> dict:
+def _call_next_load(url: str | list[str], windows: list[int], rounds: int) -> dict:
+    """Each window's clerk calls, starts and completes ``rounds`` times (window k on ``urls[k % n]``)."""
+    urls = [url] if isinstance(url, str) else url
     latencies: list[float] = []
     lock = threading.Lock()
     called: list[str] = []
 
     def clerk(n: int) -> None:
+        url = urls[n % len(urls)]
         s = staff_session(url, f"clerk{n}")
         for _ in range(rounds):
             t0 = time.perf_counter()
@@ -91,11 +101,29 @@ def _call_next_load(url: str, windows: list[int], rounds: int) -> dict:
     }
 
 
+CONFIGS = {
+    "python_app": "python app.py (werkzeug, threads), SQLite",
+    "gunicorn_gthread": "gunicorn, 1 gthread worker (32 threads), SQLite",
+    "gunicorn_2_processes": "2 × gunicorn (1 gthread worker each) on one SQLite file + Redis message queue",
+}
+
+
 def run() -> dict:
-    """Run the core benchmark against `python app.py` and gunicorn gthread; write bench/results/core.json."""
-    result = {"python_app": _run_server(gunicorn=False), "gunicorn_gthread": _run_server(gunicorn=True)}
+    """Run the core benchmark in each configuration; write bench/results/core.json."""
+    result: dict = {"configurations": CONFIGS}
+    result["python_app"] = _run_server(processes=1, gunicorn=False)
+    result["gunicorn_gthread"] = _run_server(processes=1, gunicorn=True)
+    if redis_available():
+        result["gunicorn_2_processes"] = _run_server(processes=2, gunicorn=True)
     rows = []
-    for label, r in (("python app.py", result["python_app"]), ("gunicorn gthread", result["gunicorn_gthread"])):
+    for key in ("python_app", "gunicorn_gthread", "gunicorn_2_processes"):
+        if key not in result:
+            rows.append((f"[{key}] skipped: redis-server missing", "", "", ""))
+            continue
+        r = result[key]
+        label = {"python_app": "python app.py", "gunicorn_gthread": "gunicorn", "gunicorn_2_processes": "2×gunicorn"}[
+            key
+        ]
         c8, c50, calls = r["issue_8_clients"], r["issue_50_clients"], r["call_next"]
         rows += [
             (f"[{label}] tickets/s, 8 clients", f"{c8['tickets_per_s']}", ">= 500", _ok(c8["tickets_per_s"] >= 500)),
@@ -107,6 +135,7 @@ def run() -> dict:
                 "p99 <= 100",
                 _ok(c50["p99_ms"] <= 100),
             ),
+            (f"[{label}] server CPU ms per ticket", f"{c8['server_cpu_ms_per_ticket']}", "", ""),
             (f"[{label}] call-next p50 / p99 ms", f"{calls['p50_ms']} / {calls['p99_ms']}", "", ""),
             (f"[{label}] errors", f"{c8['errors'] + c50['errors']}", "0", _ok(c8["errors"] + c50["errors"] == 0)),
             (f"[{label}] duplicate numbers", f"{r['duplicate_numbers']}", "0", _ok(r["duplicate_numbers"] == 0)),
@@ -123,26 +152,46 @@ def run() -> dict:
     return result
 
 
-def _run_server(*, gunicorn: bool) -> dict:
-    with Server(gunicorn=gunicorn) as server:
-        items = requests.get(f"{server.url}/api/v1/items", timeout=5).json()["items"]
-        item = next(i["code"] for i in items if i["queue"] == "A")
-        warm = _issue_load(server.url, 4, 25, item)
-        c8 = _issue_load(server.url, 8, 250, item)
-        c50 = _issue_load(server.url, 50, 40, item)
-        calls = _call_next_load(server.url, [1, 2, 3, 4, 5, 7], 150)
-        db = sqlite3.connect(server.instance / "hall.db")
+def _measured(servers: list[Server], url: str | list[str], clients: int, per_client: int, item: str) -> dict:
+    """An issue load with the servers' CPU time per ticket (user + system, from /proc)."""
+    before = sum(_cpu_seconds(s.proc.pid) for s in servers)
+    out = _issue_load(url, clients, per_client, item)
+    after = sum(_cpu_seconds(s.proc.pid) for s in servers)
+    out["server_cpu_ms_per_ticket"] = round((after - before) / out["tickets"] * 1000, 2)
+    return out
+
+
+def _run_server(*, processes: int, gunicorn: bool) -> dict:
+    with contextlib.ExitStack() as stack:
+        env: dict[str, str] = {}
+        instance = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hall-core-")))
+        if processes > 1:
+            env["HALL_MESSAGE_QUEUE"] = stack.enter_context(Redis()).url
+        servers = []
+        for n in range(processes):
+            # The first process runs the jobs and pollers; the others are web-only (docs/deployment.md).
+            extra = env if n == 0 else {**env, **WEB_ONLY_ENV}
+            servers.append(stack.enter_context(Server(env=extra, instance=instance, gunicorn=gunicorn)))
+        urls = [s.url for s in servers]
+        items = requests.get(f"{urls[0]}/api/v1/items", timeout=5).json()["items"]
+        item = next(i["code"] for i in items if i["queue"] == "A" and i.get("daily_quota") is None)
+        warm = _issue_load(urls, 4, 25, item)
+        c8 = _measured(servers, urls, 8, 250, item)
+        c50 = _measured(servers, urls, 50, 40, item)
+        calls = _call_next_load(urls, [1, 2, 3, 4, 5, 7], 150)
+        db = sqlite3.connect(instance / "hall.db")
         total, distinct = db.execute(
-            "SELECT count(*), count(DISTINCT hall_id || queue_id || day || seq) FROM tickets"
+            "SELECT count(*), count(DISTINCT hall_id || '/' || queue_id || '/' || day || '/' || seq) FROM tickets"
         ).fetchone()
         called_twice = db.execute(
             "SELECT count(*) FROM (SELECT ticket_id FROM periods WHERE state='called' "
-            "GROUP BY ticket_id HAVING count(*) > 1)"
+            "AND (end_action IS NULL OR end_action <> 'recall') GROUP BY ticket_id HAVING count(*) > 1)"
         ).fetchone()[0]
         db.close()
-        rss = server.rss_mb()
+        rss = sum(s.rss_mb() for s in servers)
     return {
-        "database": "sqlite (WAL, BEGIN IMMEDIATE, in-process writer lock)",
+        "database": "sqlite (WAL, BEGIN IMMEDIATE, in-process writer lock + writers' file lock)",
+        "processes": processes,
         "warmup": warm,
         "issue_8_clients": c8,
         "issue_50_clients": c50,

@@ -55,13 +55,12 @@ def chain_key(hall_id: int | None) -> int:
     return hall_id or 0
 
 
-def append(session: Any, values: dict[str, Any]) -> None:
+def append(conn: Any, values: dict[str, Any]) -> None:
     """Insert one audit row at the end of its hall's chain, inside the caller's transaction.
 
     The chain head is read with FOR UPDATE (PostgreSQL) or under SQLite's single writer, so two writers never
     chain onto the same predecessor. Core statements: this runs in every state change.
     """
-    conn = session.connection()
     key = chain_key(values.get("hall_id"))
     prev = conn.execute(_HEAD, {"k": key}).scalar_one_or_none() or GENESIS
     row = {k: values.get(k) for k in FIELDS}

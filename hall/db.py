@@ -7,6 +7,7 @@ they never wait for writers. PostgreSQL uses one engine and row locks.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -18,6 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hall.models import Base
+
+try:  # POSIX: a blocking file lock shared by every server process on this SQLite file
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one process per hall PC, the in-process lock is enough
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SETUP_LOCK_ID = 0x68616C6C  # "hall": the advisory lock id held while a process migrates and seeds
@@ -65,6 +71,9 @@ class Database:
         # SQLite has one writer at a time. Queuing writers of this process on a lock is far cheaper than
         # letting them collide in SQLite's busy handler, which sleeps in growing steps (p99 in seconds).
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        # Several processes on one SQLite file (gunicorn processes of a busy hall PC) also queue on a file lock
+        # next to the database: the kernel wakes the next writer the moment the lock is free.
+        self._file_lock = _FileLock(url) if self.is_sqlite and fcntl is not None else None
         self._lanes: dict[str, threading.RLock] = {}
         self._lanes_lock = threading.Lock()
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
@@ -74,7 +83,7 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any exception."""
         lock = self._write_lock or nullcontext()
-        with lock:
+        with lock, self._file_lock or nullcontext():
             session = self._writer()
             try:
                 with session.begin():
@@ -113,10 +122,11 @@ class Database:
     def setup_lock(self) -> Iterator[None]:
         """Serialise start-up work (migrations, seeding) of server processes started at the same time.
 
-        On PostgreSQL a session advisory lock on its own connection; SQLite deployments run one process.
+        On PostgreSQL a session advisory lock on its own connection; on SQLite the writers' file lock.
         """
         if self.is_sqlite:
-            yield
+            with self._write_lock, self._file_lock or nullcontext():
+                yield
             return
         with self.write_engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": SETUP_LOCK_ID})
@@ -142,10 +152,45 @@ class Database:
         Base.metadata.create_all(self.write_engine)
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and the writer lock file)."""
+        if self._file_lock is not None:
+            self._file_lock.close()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+class _FileLock:
+    """An exclusive ``flock`` on ``<database>-writer.lock``, taken by a thread already holding the process lock.
+
+    Only one thread of a process asks for it at a time (the caller holds ``Database._write_lock``), so one
+    descriptor per process is enough; re-entry by the same thread (nested ``write``) is counted.
+    """
+
+    def __init__(self, url: str) -> None:
+        path = url.split(":///", 1)[1].split("?", 1)[0]
+        self.path = f"{path}-writer.lock"
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        if self._pid != os.getpid():  # a forked child must not share its parent's lock description
+            self._fd, self._pid, self._depth = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid(), 0
+        if self._depth == 0:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Give the descriptor back (a disposed Database)."""
+        if self._fd is not None and self._pid == os.getpid() and self._depth == 0:
+            os.close(self._fd)
+        self._fd, self._pid = None, 0
 
 
 def alembic_config(url: str) -> Any:

@@ -36,6 +36,14 @@ class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._dialect = session.get_bind().dialect.name
+        self._conn: Any = None
+
+    def _connection(self) -> Any:
+        """The unit of work's connection (asking the session for it on every hot-path statement costs more
+        than the statement itself on SQLite)."""
+        if self._conn is None:
+            self._conn = self.session.connection()
+        return self._conn
 
     # --- reference data -------------------------------------------------------------------------
     def hall(self, hall_id: int) -> Hall | None:
@@ -138,19 +146,17 @@ class Repository:
 
     def open_windows_serving(self, hall_id: int, queue_code: str) -> tuple[int, int]:
         """Open windows serving a queue, and how many of them have nobody at them (never cached)."""
-        rows = self.session.execute(
-            select(Window.queues, Window.current_ticket_id).where(Window.hall_id == hall_id, Window.state == "open")
-        ).all()
+        rows = self._connection().execute(_OPEN_WINDOWS, {"h": hall_id}).all()
         serving = [current for queues, current in rows if queue_code in (queues or ())]
         return len(serving), sum(1 for current in serving if current is None)
 
     def insert_ticket(self, **values: Any) -> int:
         """Insert a ticket row with one statement and return its id (the issuing hot path skips the ORM)."""
-        return int(self.session.connection().execute(_INSERT_TICKET, {"version": 1, **values}).scalar_one())
+        return int(self._connection().execute(_INSERT_TICKET, {"version": 1, **values}).scalar_one())
 
     def insert_ticket_rows(self, ticket_id: int, *, items: list[dict], periods: list[dict]) -> None:
         """Insert a new ticket's 办件 and period rows."""
-        conn = self.session.connection()
+        conn = self._connection()
         conn.execute(_INSERT_ITEM, [{"ticket_id": ticket_id, "status": "pending", **i} for i in items])
         conn.execute(_INSERT_PERIOD, [{"ticket_id": ticket_id, **p} for p in periods])
 
@@ -164,7 +170,7 @@ class Repository:
         """
         if self._dialect != "postgresql":
             return
-        conn = self.session.connection()
+        conn = self._connection()
         for key in sorted(set(keys)):
             conn.execute(_ADVISORY_LOCK, {"k": _lock_id(key)})
 
@@ -172,7 +178,7 @@ class Repository:
     def next_number(self, hall_id: int, queue_id: int, day: date) -> int:
         """Increment and return the day's counter for the queue, inside the current transaction."""
         stmt = _NEXT_NUMBER[self._dialect if self._dialect == "postgresql" else "sqlite"]
-        return int(self.session.connection().execute(stmt, {"h": hall_id, "q": queue_id, "d": day}).scalar_one())
+        return int(self._connection().execute(stmt, {"h": hall_id, "q": queue_id, "d": day}).scalar_one())
 
     # --- tickets ------------------------------------------------------------------------------
     def add(self, obj: Any) -> None:
@@ -279,19 +285,10 @@ class Repository:
 
     def count_ahead(self, hall_id: int, queue_codes: Sequence[str], sort_key: float, ticket_id: int | None) -> int:
         """Waiting tickets in these queues that will be called before the given one (ties by id)."""
-        return int(
-            self.session.scalar(
-                select(func.count(Ticket.id)).where(
-                    Ticket.hall_id == hall_id,
-                    Ticket.status == State.WAITING.value,
-                    Ticket.queue_code.in_(list(queue_codes)),
-                    or_(Ticket.sort_key < sort_key, and_(Ticket.sort_key == sort_key, Ticket.id < (ticket_id or 0)))
-                    if ticket_id is not None
-                    else Ticket.sort_key <= sort_key,
-                )
-            )
-            or 0
-        )
+        params = {"h": hall_id, "qs": list(queue_codes), "k": sort_key}
+        if ticket_id is None:  # a ticket being issued: behind everyone with the same or a smaller key
+            return int(self._connection().execute(_COUNT_AHEAD_NEW, params).scalar() or 0)
+        return int(self._connection().execute(_COUNT_AHEAD, {**params, "id": ticket_id}).scalar() or 0)
 
     def waiting_counts(self, hall_id: int) -> dict[str, int]:
         """Waiting tickets per queue code."""
@@ -416,7 +413,7 @@ class Repository:
     # --- audit --------------------------------------------------------------------------------
     def audit(self, **values: Any) -> None:
         """Append one audit row to its hall's hash chain (rows are never updated or deleted)."""
-        audit.append(self.session, values)
+        audit.append(self._connection(), values)
 
 
 def _lock_id(key: str) -> int:
@@ -438,3 +435,20 @@ _INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
 _INSERT_ITEM = insert(TicketItem.__table__)
 _INSERT_PERIOD = insert(Period.__table__)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_T = Ticket.__table__
+_W = Window.__table__
+_OPEN_WINDOWS = select(_W.c.queues, _W.c.current_ticket_id).where(_W.c.hall_id == bindparam("h"), _W.c.state == "open")
+_WAITING_IN = and_(
+    _T.c.hall_id == bindparam("h"),
+    _T.c.status == State.WAITING.value,
+    _T.c.queue_code.in_(bindparam("qs", expanding=True)),
+)
+_COUNT_AHEAD_NEW = select(func.count()).select_from(_T).where(_WAITING_IN, _T.c.sort_key <= bindparam("k"))
+_COUNT_AHEAD = (
+    select(func.count())
+    .select_from(_T)
+    .where(
+        _WAITING_IN,
+        or_(_T.c.sort_key < bindparam("k"), and_(_T.c.sort_key == bindparam("k"), _T.c.id < bindparam("id"))),
+    )
+)
