@@ -91,6 +91,13 @@ class Database:
             finally:
                 session.close()
 
+    @contextmanager
+    def write_connection(self) -> Iterator[Any]:
+        """A write transaction on a bare Core connection, for hot paths that need no ORM unit of work."""
+        lock = self._write_lock or nullcontext()
+        with lock, self._file_lock or nullcontext(), self.write_engine.begin() as conn:
+            yield conn
+
     def lane(self, key: str) -> Any:
         """A process-local lock for writers that would queue on the same row anyway (PostgreSQL).
 

@@ -150,6 +150,14 @@ class Engine:
             yield tx
         self.bus.publish(tx.events)
 
+    @contextmanager
+    def _core_tx(self) -> Iterator[_Tx]:
+        """Like ``_tx`` on a bare connection: for moves that only run Core statements (issuing)."""
+        with self.db.write_connection() as conn:
+            tx = _Tx(Repository(None, conn))
+            yield tx
+        self.bus.publish(tx.events)
+
     def _hall(self, repo: Repository, hall_id: int) -> Hall:
         hall = repo.hall(hall_id)
         if hall is None:
@@ -364,7 +372,8 @@ class Engine:
             id_masked = normal if settings.get("id_storage") == "full" else idcard.mask(normal)
             id_hash = self.hash_id(normal)
         # One issuer per hall and process at a time: they all meet at the counter row and the audit head anyway.
-        with self.db.lane(f"issue:{hall_id}"), self._tx() as tx:
+        # A check-in's ``within`` works on ORM rows; a plain issue runs Core statements only (cheaper).
+        with self.db.lane(f"issue:{hall_id}"), (self._tx() if within is not None else self._core_tx()) as tx:
             limit = int(settings.get("tickets_per_id_per_day") or 0)
             # Count-then-insert rules hold across server processes on PostgreSQL only under a lock.
             tx.repo.serialise(

@@ -33,10 +33,11 @@ from hall.stats import PeriodRow
 class Repository:
     """Wraps one session (one unit of work)."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._dialect = session.get_bind().dialect.name
-        self._conn: Any = None
+    def __init__(self, session: Session | None, conn: Any = None) -> None:
+        # Hot paths (issuing) pass a bare Core connection and no session: only Core methods work then.
+        self.session = session  # type: ignore[assignment]
+        self._conn: Any = conn
+        self._dialect = (conn if conn is not None else session.get_bind()).dialect.name  # type: ignore[union-attr]
 
     def _connection(self) -> Any:
         """The unit of work's connection (asking the session for it on every hot-path statement costs more
@@ -342,7 +343,7 @@ class Repository:
     def item_tickets_today(self, hall_id: int, day: date, item_id: int) -> int:
         """Tickets of the day (not cancelled) that carry an item, for 限号 quotas."""
         return int(
-            self.session.scalar(
+            self._connection().scalar(
                 select(func.count(TicketItem.id))
                 .join(Ticket, Ticket.id == TicketItem.ticket_id)
                 .where(
@@ -360,7 +361,7 @@ class Repository:
         stmt = select(func.count(Ticket.id)).where(Ticket.hall_id == hall_id, Ticket.day == day)
         if id_hash is not None:
             stmt = stmt.where(Ticket.id_hash == id_hash)
-        return int(self.session.scalar(stmt) or 0)
+        return int(self._connection().scalar(stmt) or 0)
 
     def period_rows(self, hall_id: int, day: date | None = None) -> tuple[list[PeriodRow], list[dict[str, Any]]]:
         """Period history and basic ticket facts of a hall (optionally one day), for hall.stats."""

@@ -22,7 +22,8 @@ def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
     """Replace the raw tracking secret by the citizen's tracking URL."""
     out = dict(view)
     token = out.pop("track_token")
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    # scheme://host as the citizen's phone should reach it (werkzeug's host_url also IRI-decodes: 3% of an issue)
+    base = current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}"
     out["track_url"] = f"{base.rstrip('/')}/t/{token}"
     return out
 
