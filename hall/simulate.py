@@ -65,7 +65,9 @@ class Scenario:
     joint_share: float = 0.04
     no_show_prob: float = 0.03
     windows: tuple[int, ...] = (1, 2, 3, 4, 5, 7, 8)  # open all day
-    tidal_window: int | None = None  # opened and closed by the hall's TidalController (hall.tidal_live) when set
+    # Opened and closed by the hall's TidalController (hall.tidal_live) when set; several windows are stages
+    # (the second opens only when the first is not enough, hall.tidal), in window-number order.
+    tidal_window: int | tuple[int, ...] | None = None
     tidal_rule: TidalRule = field(default_factory=TidalRule)  # written to [hall.settings.tidal]
     tidal_every_minutes: float = 5.0  # how often the controller ticks (a live hall: every minute)
     routing: dict[str, Any] = field(default_factory=dict)  # overrides of [hall.settings.routing]
@@ -93,10 +95,11 @@ class DayResult:
     waits_priority: list[float]
     waits_by_hour: dict[int, list[float]]
     eta_pairs: list[tuple[float, float, float]]
-    tidal_staff_minutes: float
+    tidal_staff_minutes: float  # all tidal windows together
     waits_normal: list[float] = field(default_factory=list)  # citizens without a priority group
     # Every ticket in issue order: (minutes after opening, wait in minutes or None, drawn handling minutes).
     timeline: list[tuple[float, float | None, float]] = field(default_factory=list)
+    tidal_staff_minutes_by_window: dict[int, float] = field(default_factory=dict)
 
     def summary(self, peak: tuple[int, int] = (9, 11)) -> dict[str, Any]:
         """Mean/P90/within-15 overall, for priority tickets and in the peak hours, plus ETA accuracy."""
@@ -149,11 +152,12 @@ class _Day:
         self.seq = itertools.count()
         self.busy: set[int] = set()
         self.service_min: dict[str, float] = {}
-        self.tidal = TidalController(self.engine) if scenario.tidal_window is not None else None
-        self.tidal_open = False
-        self.tidal_closing = False  # the controller closes the window once its citizen is done
-        self.tidal_open_since: datetime | None = None
-        self.tidal_minutes = 0.0
+        self.tidal_windows = tidal_windows(scenario)
+        self.tidal = TidalController(self.engine) if self.tidal_windows else None
+        self.tidal_open: set[int] = set()
+        self.tidal_closing: set[int] = set()  # the controller closes a window once its citizen is done
+        self.tidal_open_since: dict[int, datetime] = {}
+        self.tidal_minutes: dict[int, float] = {n: 0.0 for n in self.tidal_windows}
         self.arrival_times: list[datetime] = []
         self.citizens: dict[int, _Citizen] = {}  # ticket id -> citizen, in issue order
         self.window_queues = {w["number"]: tuple(w.get("queues", ())) for w in data["windows"]}
@@ -176,7 +180,7 @@ class _Day:
         for n, (a, b) in self.sc.breaks.items():
             self.at(self._local(a), "pause", n)
             self.at(self._local(b), "resume", n)
-        if self.sc.tidal_window is not None:
+        if self.tidal_windows:
             self.at(self.start, "tidal", None)
         last = self.start
         while self.queue:
@@ -184,8 +188,8 @@ class _Day:
             self.clock.set(max(when, self.clock.now()))
             last = when
             getattr(self, f"_on_{kind}")(data)
-        if self.tidal_open_since is not None:
-            self.tidal_minutes += (last - self.tidal_open_since).total_seconds() / 60
+        for n, since in self.tidal_open_since.items():
+            self.tidal_minutes[n] += (last - since).total_seconds() / 60
         return self._result()
 
     def _local(self, t: time) -> datetime:
@@ -241,11 +245,7 @@ class _Day:
         self.citizens[ticket["id"]] = citizen
         # Offer the new ticket to the idle windows that serve its line, in order, until one takes it.
         # (Idle windows found nothing to call when they became idle, so only the newcomer can change that.)
-        idle = [
-            n
-            for n in self.sc.windows + ((self.sc.tidal_window,) if self.tidal_open and not self.tidal_closing else ())
-            if n not in self.busy
-        ]
+        idle = [n for n in self.sc.windows + tuple(sorted(self.tidal_open - self.tidal_closing)) if n not in self.busy]
         serving = [n for n in idle if ticket["queue"] in self.window_queues.get(n, ())]
         if idle:
             self.at(now, "offer", (ticket["id"], serving or idle))
@@ -262,7 +262,7 @@ class _Day:
 
     def _call(self, n: int) -> dict[str, Any] | None:
         """Window n calls its next ticket if it is idle; the ticket called, or None."""
-        if n in self.busy or (n == self.sc.tidal_window and self.tidal_closing):
+        if n in self.busy or n in self.tidal_closing:
             return None
         try:
             ticket = self.engine.call_next(self.staff, self.hall_id, n)
@@ -307,22 +307,25 @@ class _Day:
         self._on_free(n)
 
     def _on_tidal(self, _: Any) -> None:
-        """The hall's own tidal controller decides and moves the window; the clerk follows."""
-        n = self.sc.tidal_window
-        assert n is not None and self.tidal is not None
+        """The hall's own tidal controller decides and moves the windows; the clerks follow."""
+        assert self.tidal is not None
         status = self.tidal.tick(self.hall_id)
         now = self.clock.now()
         if now < self.end or self.queue:  # keep ticking while citizens are still being served after closing
             self.at(now + timedelta(minutes=self.sc.tidal_every_minutes), "tidal", None)
-        is_open = status["state"] == "open"
-        self.tidal_closing = bool(status["pending_close"])
-        if is_open and not self.tidal_open:
-            self.tidal_open_since = now
-            self._on_free(n)
-        elif not is_open and self.tidal_open and self.tidal_open_since is not None:
-            self.tidal_minutes += (now - self.tidal_open_since).total_seconds() / 60
-            self.tidal_open_since = None
-        self.tidal_open = is_open
+        for w in status["windows"]:
+            n, is_open = w["window"], w["state"] == "open"
+            if w["pending_close"]:
+                self.tidal_closing.add(n)
+            else:
+                self.tidal_closing.discard(n)
+            if is_open and n not in self.tidal_open:
+                self.tidal_open.add(n)
+                self.tidal_open_since[n] = now
+                self._on_free(n)
+            elif not is_open and n in self.tidal_open:
+                self.tidal_open.discard(n)
+                self.tidal_minutes[n] += (now - self.tidal_open_since.pop(n)).total_seconds() / 60
 
     # --- results ----------------------------------------------------------------------------------
     def _result(self) -> DayResult:
@@ -359,10 +362,17 @@ class _Day:
             waits_priority=waits_priority,
             waits_by_hour=by_hour,
             eta_pairs=eta_pairs,
-            tidal_staff_minutes=self.tidal_minutes,
+            tidal_staff_minutes=sum(self.tidal_minutes.values()),
+            tidal_staff_minutes_by_window=dict(self.tidal_minutes),
             waits_normal=waits_normal,
             timeline=timeline,
         )
+
+
+def tidal_windows(scenario: Scenario) -> tuple[int, ...]:
+    """The scenario's tidal windows in stage order (window number)."""
+    t = scenario.tidal_window
+    return () if t is None else (t,) if isinstance(t, int) else tuple(sorted(t))
 
 
 def hall_data(scenario: Scenario, base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -371,7 +381,8 @@ def hall_data(scenario: Scenario, base: dict[str, Any] | None = None) -> dict[st
     settings = data["hall"].setdefault("settings", {})
     settings["routing"] = {**settings.get("routing", {}), **scenario.routing}
     settings.pop("tickets_per_id_per_day", None)
-    if scenario.tidal_window is not None or scenario.tidal_rule != TidalRule():
+    tidal = tidal_windows(scenario)
+    if tidal or scenario.tidal_rule != TidalRule():
         rule = scenario.tidal_rule
         settings["tidal"] = {
             "open_above": rule.open_above,
@@ -380,12 +391,13 @@ def hall_data(scenario: Scenario, base: dict[str, Any] | None = None) -> dict[st
             "peaks": [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in rule.peaks],
             "use_schedule": rule.use_schedule,
             "use_load": rule.use_load,
+            "stage_after_minutes": rule.stage_after_minutes,
         }
     for w in data["windows"]:
-        if w["number"] == scenario.tidal_window:
+        if w["number"] in tidal:
             w["kind"] = "tidal"
         elif w.get("kind") == "tidal":
-            w["kind"] = "comprehensive"  # the controller drives the hall's one tidal window
+            w["kind"] = "comprehensive"  # the controller drives only the scenario's tidal windows
         if w["number"] in scenario.window_queues:
             w["queues"] = list(scenario.window_queues[w["number"]])
         w["open_by_default"] = w["number"] in scenario.windows
@@ -567,9 +579,10 @@ def aggregate(results: Sequence[DayResult]) -> dict[str, Any]:
 def standard_scenarios() -> list[Scenario]:
     """The policy sets compared by the CLI and the benchmark."""
     return [
-        Scenario("pooled+green+tidal", tidal_window=6),
+        Scenario("pooled+green+tidal 6, 9", tidal_window=(6, 9)),
+        Scenario("pooled+green+tidal 6 only", tidal_window=6),
         Scenario("pooled+green (no tidal)"),
-        Scenario("pooled FIFO only", routing={"policy": "pooled"}, tidal_window=6),
+        Scenario("pooled FIFO only", routing={"policy": "pooled"}, tidal_window=(6, 9)),
     ]
 
 

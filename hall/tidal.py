@@ -4,6 +4,12 @@ Open when the schedule says so (peak hours from config), or when the predicted m
 current arrival-rate estimate and open windows) or the head-of-line wait passes ``open_above`` minutes.
 Close only after the load has stayed under ``close_below`` for ``calm_minutes`` (hysteresis), and never
 inside a scheduled peak. A manager's override wins until it is cleared.
+
+A hall may have several tidal windows; they are stages (梯次), in window-number order. The first follows the
+rule above. A later one ignores the schedule: it may open only when the one before it has been open for
+``stage_after_minutes`` and the pressure, measured with the earlier ones open, still passes ``open_above``;
+it closes on its own hysteresis, and an earlier stage stays open (its calm timer held) while a later one is
+open, so the hall steps down in reverse order.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ class TidalRule:
     peaks: tuple[tuple[time, time], ...] = ((time(9, 0), time(10, 30)), (time(14, 0), time(15, 0)))
     use_schedule: bool = True
     use_load: bool = True
+    stage_after_minutes: float = 10.0  # a later tidal window waits this long after the one before it opened
 
 
 @dataclass(frozen=True)
@@ -70,16 +77,42 @@ def in_peak(rule: TidalRule, at: time) -> bool:
     return any(start <= at < end for start, end in rule.peaks)
 
 
-def decide(rule: TidalRule, state: TidalState, load: Load, now: datetime) -> Decision:
-    """Decide whether the tidal window should be open now; updates ``state`` (calm timer, open flag)."""
+def decide(
+    rule: TidalRule,
+    state: TidalState,
+    load: Load,
+    now: datetime,
+    *,
+    stage: int = 0,
+    earlier_open_minutes: float | None = None,
+    later_open: bool = False,
+) -> Decision:
+    """Decide whether the tidal window should be open now; updates ``state`` (calm timer, open flag).
+
+    For the second and later tidal windows (``stage`` ≥ 1): ``earlier_open_minutes`` is how long the window
+    before it has been open (None: it is closed); ``later_open`` says a window of a later stage is open, which
+    keeps this one open.
+    """
     wait = predicted_wait(load)
     pressure = max(wait, load.head_wait_minutes)
     if state.override in ("open", "closed"):
         want, reason = state.override == "open", f"manager override: {state.override}"
-    elif rule.use_schedule and in_peak(rule, load.local_time):
+    elif stage > 0 and earlier_open_minutes is None:
+        want, reason = False, "the tidal window before it is closed"
+    elif rule.use_schedule and stage == 0 and in_peak(rule, load.local_time):
         want, reason = True, "scheduled peak"
-    elif rule.use_load and pressure > rule.open_above:
+    elif (
+        rule.use_load
+        and pressure > rule.open_above
+        and (state.is_open or stage == 0 or (earlier_open_minutes or 0.0) >= rule.stage_after_minutes)
+    ):
         want, reason = True, f"wait {pressure:.1f} min above {rule.open_above:g}"
+    elif later_open and state.is_open:
+        state.calm_since = None
+        want, reason = True, "a later tidal window is open"
+    elif not state.is_open and rule.use_load and pressure > rule.open_above:
+        settle = rule.stage_after_minutes
+        want, reason = False, f"wait {pressure:.1f} min; the window before it opened under {settle:g} min ago"
     elif state.is_open:
         if pressure < rule.close_below:
             state.calm_since = state.calm_since or now

@@ -356,8 +356,19 @@ class TidalIn(Strict):
     mode = ma.fields.String(required=True, validate=validate.OneOf(["open", "closed", "auto"]))
 
 
+class TidalWindowOut(ma.Schema):
+    """One tidal window (a stage of the tidal rule)."""
+
+    window = ma.fields.Integer()
+    state = ma.fields.String(allow_none=True)
+    open = ma.fields.Boolean()
+    pending_close = ma.fields.Boolean()
+    reason = ma.fields.String(allow_none=True)
+    predicted_wait_minutes = ma.fields.Float(allow_none=True)
+
+
 class TidalOut(ma.Schema):
-    """The tidal window's state."""
+    """The first tidal window's state, the override, and every tidal window in stage order (``windows``)."""
 
     window = ma.fields.Integer(allow_none=True)
     state = ma.fields.String()
@@ -366,3 +377,4 @@ class TidalOut(ma.Schema):
     pending_close = ma.fields.Boolean()
     reason = ma.fields.String(allow_none=True)
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
+    windows = ma.fields.List(ma.fields.Nested(TidalWindowOut))

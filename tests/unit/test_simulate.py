@@ -114,3 +114,20 @@ def test_tidal_window_follows_the_hall_tidal_controller(tmp_path) -> None:
     assert 60 <= day.tidal_staff_minutes <= 100  # open from 09:00 while the last citizens are served
     assert plain.tidal_staff_minutes == 0 and sum(day.waits) < sum(plain.waits)
     assert hall_data(sc)["hall"]["settings"]["tidal"]["peaks"][0] == ["09:00", "10:30"]
+
+
+def test_two_tidal_windows_are_stages_of_the_hall_rule(tmp_path) -> None:
+    # Window 6 opens at the scheduled peak; 9 (the demo hall's second tidal window) opens on load once 6 has
+    # been open stage_after_minutes (10), and each tidal window's open time is counted.
+    short = {**SHORT, "windows": (1, 2), "items": ("YB001", "YB003"), "priority_share": 0.0, "joint_share": 0.0}
+    both = Scenario("two", **short, tidal_window=(9, 6), tidal_every_minutes=10)
+    one = Scenario("one", **short, tidal_window=6, tidal_every_minutes=10)
+    assert [w["kind"] for w in hall_data(both)["windows"] if w["number"] in (6, 9)] == ["tidal", "tidal"]
+    assert [w["kind"] for w in hall_data(one)["windows"] if w["number"] in (6, 9)] == ["tidal", "comprehensive"]
+    two_days = simulate_day(both, seed=3, workdir=tmp_path / "two")
+    one_day = simulate_day(one, seed=3, workdir=tmp_path / "one")
+    assert two_days.served == two_days.tickets == one_day.tickets > 20
+    by = two_days.tidal_staff_minutes_by_window
+    assert set(by) == {6, 9} and 0 < by[9] <= by[6] - 10 and two_days.tidal_staff_minutes == sum(by.values())
+    assert set(one_day.tidal_staff_minutes_by_window) == {6}
+    assert sum(two_days.waits) < sum(one_day.waits)

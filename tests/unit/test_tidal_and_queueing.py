@@ -71,3 +71,31 @@ def test_manager_override_wins() -> None:
     assert decide(rule, state, load(1), T0).open is True
     state.override = None
     assert decide(rule, state, load(1), T0).open is True  # now hysteresis applies
+
+
+def test_a_second_tidal_window_is_a_later_stage() -> None:
+    rule = TidalRule(stage_after_minutes=10)
+    second = TidalState()
+    # No schedule for a later stage, and never while the window before it is closed.
+    d = decide(rule, second, load(10, at=time(9, 15)), T0, stage=1, earlier_open_minutes=30)
+    assert d.open is False
+    d = decide(rule, second, load(60, head=30), T0, stage=1, earlier_open_minutes=None)
+    assert d.open is False and "before it is closed" in d.reason
+    # The first stage gets time to take effect before the second one opens on load.
+    d = decide(rule, second, load(60, head=30), T0, stage=1, earlier_open_minutes=5)
+    assert d.open is False and "opened under 10 min ago" in d.reason
+    d = decide(rule, second, load(60, head=30), T0, stage=1, earlier_open_minutes=10)
+    assert d.open and d.changed
+    # It closes on its own hysteresis; the first stays open (calm timer held) while it is open.
+    first = TidalState(is_open=True)
+    for m in (0, 25):
+        held = decide(rule, first, load(10), T0 + timedelta(minutes=m), later_open=True)
+        assert held.open and held.reason == "a later tidal window is open" and first.calm_since is None
+    steps = [
+        decide(rule, second, load(10), T0 + timedelta(minutes=m), stage=1, earlier_open_minutes=40) for m in (30, 50)
+    ]
+    assert steps[0].open and steps[1].open is False and steps[1].changed
+    assert decide(rule, first, load(10), T0 + timedelta(minutes=50)).open, "calm counted only from now on"
+    assert decide(rule, first, load(10), T0 + timedelta(minutes=70)).open is False
+    # A manager's override moves every stage.
+    assert decide(rule, TidalState(override="open"), load(1), T0, stage=1, earlier_open_minutes=None).open

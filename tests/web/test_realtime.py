@@ -94,7 +94,7 @@ def test_manager_namespace_is_for_supervisors(app, kiosk) -> None:
     manager = sio(app).test_client(app, namespace="/manager", flask_test_client=login(app, "manager"))
     assert manager.is_connected("/manager")
     (load,) = received(manager, "load", "/manager")
-    assert load["hall"]["code"] == "demo" and len(load["windows"]) == 8
+    assert load["hall"]["code"] == "demo" and len(load["windows"]) == 9  # 1–8 and the second tidal window
     issue(kiosk)
     updates = received(manager, "load", "/manager")
     assert updates and updates[-1]["waiting"] == 1

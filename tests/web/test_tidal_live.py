@@ -102,3 +102,57 @@ def test_override_is_for_supervisors_with_a_valid_mode(client, staff) -> None:
     bad = staff("manager").post("/api/v1/hall/tidal", json={"mode": "sideways"})
     assert bad.status_code == 422 and error_code(bad) == "invalid"
     assert client.get("/api/v1/hall/tidal").status_code == 401
+
+
+def states(svc) -> dict[int, str]:
+    return {w["number"]: w["state"] for w in svc.engine.load(svc.hall_id)["windows"] if w["kind"] == "tidal"}
+
+
+def test_the_second_tidal_window_opens_when_the_first_is_not_enough_and_closes_first(
+    svc, clock, kiosk, staff, decisions
+) -> None:
+    at_local(clock, "09:00")
+    for _ in range(25):
+        issue(kiosk, ["YB001"])
+    status = svc.tidal.tick(svc.hall_id)
+    assert states(svc) == {6: "open", 9: "closed"} and [w["window"] for w in status["windows"]] == [6, 9]
+    at_local(clock, "09:16")  # the first has waited 16 minutes, but window 6 has been open only since 09:00 …
+    svc.tidal.tick(svc.hall_id)
+    assert states(svc)[9] == "open", "… for over stage_after_minutes (10): the second stage opens"
+    status = svc.tidal.tick(svc.hall_id)
+    assert status["window"] == 6 and status["windows"][1]["open"] and "above 15" in status["windows"][1]["reason"]
+    manager = staff("manager")
+    for _ in range(25):  # everyone is served
+        act(manager, 1, "call-next")
+        act(manager, 1, "start")
+        act(manager, 1, "complete")
+    at_local(clock, "10:40")  # peak over, nobody waiting: window 9 calms and closes first
+    svc.tidal.tick(svc.hall_id)
+    at_local(clock, "11:00")
+    svc.tidal.tick(svc.hall_id)
+    assert states(svc) == {6: "open", 9: "closed"}
+    at_local(clock, "11:19")
+    assert svc.tidal.tick(svc.hall_id)["open"] is True, "window 6's calm is counted from when 9 closed"
+    at_local(clock, "11:20")
+    assert svc.tidal.tick(svc.hall_id)["open"] is False and states(svc) == {6: "closed", 9: "closed"}
+    assert [(d.window, d.open) for d in decisions] == [(6, True), (9, True), (9, False), (6, False)]
+
+
+def test_override_moves_every_tidal_window(svc, clock, staff) -> None:
+    at_local(clock, "12:00")
+    r = staff("manager").post("/api/v1/hall/tidal", json={"mode": "open"})
+    assert r.status_code == 200 and [w["open"] for w in r.get_json()["windows"]] == [True, True]
+    assert states(svc) == {6: "open", 9: "open"}
+    r = staff("manager").post("/api/v1/hall/tidal", json={"mode": "auto"})
+    assert r.get_json()["override"] is None
+
+
+def test_the_service_time_estimate_follows_the_queues_that_people_join(svc, clock, kiosk) -> None:
+    at_local(clock, "11:00")
+    window = svc.tidal.window(svc.hall_id)
+    assert svc.tidal.measure(svc.hall_id, window).mean_service_minutes == pytest.approx((6 + 12 + 7) / 3)
+    for _ in range(3):
+        issue(kiosk, ["YB001"])  # queue A, 6 minutes
+    issue(kiosk, ["YB008"])  # queue B, 12 minutes
+    load = svc.tidal.measure(svc.hall_id, window)
+    assert load.mean_service_minutes == pytest.approx((3 * 6 + 12) / 4) and load.arrivals_per_hour == 8
