@@ -939,47 +939,53 @@ class Engine:
         return {"day": day.isoformat(), **stats.day_summary(rows, tickets, ZoneInfo(ref.timezone))}
 
     def load(self, hall_id: int) -> dict[str, Any]:
-        """Live load: waiting and longest wait per queue, every window's state and current ticket."""
+        """Live load: waiting and longest wait per queue, every window's state and current ticket.
+
+        Screens refresh this several times a second in a burst, so it is a fixed handful of queries
+        whatever the number of windows or waiting tickets.
+        """
         now = self.clock.now()
+        ref = self.reference(hall_id)
         with self.db.read() as session:
             repo = Repository(session)
-            hall = self._hall(repo, hall_id)
-            counts = repo.waiting_counts(hall_id)
-            oldest = repo.oldest_waiting(hall_id)
-            queues = [
-                {
-                    "code": q.code,
-                    "prefix": q.prefix,
-                    "name": q.name,
-                    "kind": q.kind,
-                    "waiting": counts.get(q.code, 0),
-                    "longest_wait_seconds": int((now - oldest[q.code]).total_seconds()) if q.code in oldest else 0,
-                }
-                for q in repo.queues(hall_id).values()
-            ]
+            summary = repo.waiting_summary(hall_id)
+            queues = []
+            for q in ref.queues.values():
+                waiting, oldest = summary.get(q.code, (0, None))
+                queues.append(
+                    {
+                        "code": q.code,
+                        "prefix": q.prefix,
+                        "name": q.name,
+                        "kind": q.kind,
+                        "waiting": waiting,
+                        "longest_wait_seconds": int((now - oldest).total_seconds()) if oldest else 0,
+                    }
+                )
+            rows = repo.windows(hall_id)
+            current = repo.tickets_with_history([w.current_ticket_id for w in rows if w.current_ticket_id])
             windows = []
-            for w in repo.windows(hall_id):
+            for w in rows:
                 view = self._window_view(w)
-                if w.current_ticket_id:
-                    t = repo.ticket(w.current_ticket_id)
-                    if t is not None:
-                        since = t.periods[-1].started_at if t.periods else t.called_at
-                        view["current"] = {
-                            "id": t.id,
-                            "number": t.number,
-                            "status": t.status,
-                            "items": [ti.item_code for ti in t.items],
-                            "since": since.isoformat() if since else None,
-                        }
+                t = current.get(w.current_ticket_id) if w.current_ticket_id else None
+                if t is not None:
+                    since = t.periods[-1].started_at if t.periods else t.called_at
+                    view["current"] = {
+                        "id": t.id,
+                        "number": t.number,
+                        "status": t.status,
+                        "items": [ti.item_code for ti in t.items],
+                        "since": since.isoformat() if since else None,
+                    }
                 windows.append(view)
             return {
-                "hall": {"id": hall.id, "code": hall.code, "name": hall.name},
+                "hall": {"id": ref.id, "code": ref.code, "name": ref.name},
                 "at": now.isoformat(),
-                "waiting": sum(counts.values()),
+                "waiting": sum(q["waiting"] for q in queues),
                 "longest_wait_seconds": max((q["longest_wait_seconds"] for q in queues), default=0),
                 "queues": queues,
                 "windows": windows,
-                "parked": len(repo.parked(hall_id)),
+                "parked": repo.parked_count(hall_id),
             }
 
     def window_state(self, hall_id: int, number: int) -> dict[str, Any]:

@@ -180,6 +180,8 @@ class Ticket(Base):
     __table_args__ = (
         UniqueConstraint("hall_id", "queue_id", "day", "seq"),
         Index("ix_tickets_queue_waiting", "hall_id", "status", "queue_code", "sort_key"),
+        # Longest wait per queue (displays, dashboard, alerts) read from the index alone, without table rows.
+        Index("ix_tickets_waiting_since", "hall_id", "status", "queue_code", "queue_entered_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hall.lifecycle import State
 from hall.models import DutyAssignment, Hall, Queue, Ticket, Window
 from hall.numbering import service_day
+from hall.repository import Repository
 
 
 def announcement(number: str, window: int) -> str:
@@ -35,13 +35,7 @@ def recent_calls(session: Session, hall_id: int, day: date, limit: int = 10) -> 
 
 def queue_counts(session: Session, hall_id: int) -> list[dict[str, Any]]:
     """Every queue with its waiting count (zero included)."""
-    counts = dict(
-        session.execute(
-            select(Ticket.queue_code, func.count(Ticket.id))
-            .where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
-            .group_by(Ticket.queue_code)
-        ).all()
-    )
+    counts = Repository(session).waiting_counts(hall_id)
     queues = session.scalars(select(Queue).where(Queue.hall_id == hall_id).order_by(Queue.id))
     return [
         {"code": q.code, "prefix": q.prefix, "name": q.name, "kind": q.kind, "waiting": int(counts.get(q.code, 0))}

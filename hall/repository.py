@@ -293,21 +293,28 @@ class Repository:
 
     def waiting_counts(self, hall_id: int) -> dict[str, int]:
         """Waiting tickets per queue code."""
-        rows = self.session.execute(
-            select(Ticket.queue_code, func.count(Ticket.id))
-            .where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
-            .group_by(Ticket.queue_code)
-        )
-        return {code: int(n) for code, n in rows}
+        return {code: n for code, (n, _) in self.waiting_summary(hall_id).items()}
 
     def oldest_waiting(self, hall_id: int) -> dict[str, datetime]:
         """Queue entry time of the longest-waiting ticket per queue."""
-        rows = self.session.execute(
-            select(Ticket.queue_code, func.min(Ticket.queue_entered_at))
-            .where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
-            .group_by(Ticket.queue_code)
-        )
-        return {code: when for code, when in rows if when is not None}
+        return {code: when for code, (_, when) in self.waiting_summary(hall_id).items() if when is not None}
+
+    def waiting_summary(self, hall_id: int) -> dict[str, tuple[int, datetime | None]]:
+        """Per queue code: how many wait and since when the longest-waiting one waits (one index-only scan)."""
+        rows = self._connection().execute(_WAITING_SUMMARY, {"h": hall_id})
+        return {code: (int(n), when) for code, n, when in rows}
+
+    def parked_count(self, hall_id: int) -> int:
+        """How many tickets of the hall are parked (容缺)."""
+        return int(self._connection().execute(_PARKED_COUNT, {"h": hall_id}).scalar() or 0)
+
+    def tickets_with_history(self, ids: Sequence[int]) -> dict[int, Ticket]:
+        """Tickets by id with their items and periods loaded in three queries (not three per ticket)."""
+        if not ids:
+            return {}
+        stmt = select(Ticket).where(Ticket.id.in_(list(ids)))
+        rows = self.session.scalars(stmt.options(selectinload(Ticket.items), selectinload(Ticket.periods)))
+        return {t.id: t for t in rows}
 
     def parked(self, hall_id: int) -> Sequence[Ticket]:
         """Parked (容缺) tickets of the hall."""
@@ -443,6 +450,14 @@ _WAITING_IN = and_(
     _T.c.hall_id == bindparam("h"),
     _T.c.status == State.WAITING.value,
     _T.c.queue_code.in_(bindparam("qs", expanding=True)),
+)
+_WAITING_SUMMARY = (
+    select(_T.c.queue_code, func.count(), func.min(_T.c.queue_entered_at))
+    .where(_T.c.hall_id == bindparam("h"), _T.c.status == State.WAITING.value)
+    .group_by(_T.c.queue_code)
+)
+_PARKED_COUNT = select(func.count()).select_from(_T).where(
+    _T.c.hall_id == bindparam("h"), _T.c.status == State.PARKED.value
 )
 _COUNT_AHEAD_NEW = select(func.count()).select_from(_T).where(_WAITING_IN, _T.c.sort_key <= bindparam("k"))
 _COUNT_AHEAD = (
