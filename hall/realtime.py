@@ -21,7 +21,7 @@ from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, emit, join_room
 
 from hall import events as ev
-from hall import queries
+from hall import outbox, queries
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.numbering import digits_spoken
 from hall.repository import Repository
@@ -231,6 +231,7 @@ class ManagerNamespace(_HallNamespace):
 
 def init_realtime(socketio: SocketIO, svc: HallApp, *, start: bool = True) -> Broadcaster:
     """Register the namespaces and start the broadcaster for this app."""
+    outbox.install(socketio.server.eio)  # websocket sends written inline, one frame per emit (hall/outbox.py)
     socketio.on_namespace(DisplayNamespace("/display", svc))
     socketio.on_namespace(CounterNamespace("/counter", svc))
     socketio.on_namespace(ManagerNamespace("/manager", svc))
