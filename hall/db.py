@@ -8,6 +8,7 @@ they never wait for writers. PostgreSQL uses one engine and row locks.
 from __future__ import annotations
 
 import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -16,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hall.models import Base
@@ -54,6 +56,40 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> Engine:
     return engine
 
 
+def _postgres_engine(url: str, *, pool_size: int) -> Engine:
+    """PostgreSQL (psycopg 3): a pool whose checkout tests a pooled connection without a round trip.
+
+    ``pool_pre_ping`` sends an empty query to the server before every unit of work: one more round trip per
+    ticket, call or screen refresh, each a wake-up of a PostgreSQL backend (a transaction in its statistics) —
+    under load, round trips are what a short transaction's time is made of. A pooled connection is idle, so the
+    server has nothing to say on it: if its socket is readable (the server ended the session: a restart,
+    ``pg_terminate_backend``, an idle timeout) or psycopg already knows it is closed or broken, the pool drops
+    it and checks out another (SQLAlchemy retries a ``DisconnectionError`` raised at checkout with a fresh
+    connection). A network path that silently died is not seen here; the statement then fails (503), SQLAlchemy
+    invalidates the pool and the next request reconnects.
+    """
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if _connection_gone(dbapi_conn):
+            raise DisconnectionError("pooled PostgreSQL connection was closed by the server")
+
+    return engine
+
+
+def _connection_gone(dbapi_conn: Any) -> bool:
+    """An idle psycopg connection that is closed, broken, or has something (an error, EOF) waiting on its socket."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    except (OSError, ValueError):
+        return True
+
+
 class Database:
     """Owns the engines and hands out sessions for one write or read unit of work."""
 
@@ -66,7 +102,7 @@ class Database:
             self.write_engine = _sqlite_engine(url, immediate=True, pool_size=pool_size)
             self.read_engine = _sqlite_engine(url, immediate=False, pool_size=pool_size)
         else:
-            self.write_engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+            self.write_engine = _postgres_engine(url, pool_size=pool_size)
             self.read_engine = self.write_engine
         # SQLite has one writer at a time. Queuing writers of this process on a lock is far cheaper than
         # letting them collide in SQLite's busy handler, which sleeps in growing steps (p99 in seconds).

@@ -241,7 +241,8 @@ def test_postgresql_restart_fails_requests_clearly_and_recovers(cluster) -> None
         _db_error(manager.post(f"{cluster.b.url}/api/v1/windows/4/call-next", timeout=20))
     finally:
         cluster.pg.start()
-    # Pooled connections to the old server are dead: the pool notices (pre-ping) and reconnects.
+    # Pooled connections to the old server are dead: the pool notices at checkout (their sockets are readable:
+    # the server said goodbye) and reconnects.
     deadline = time.monotonic() + 30
     results: Counter = Counter()
     for server in (cluster.a, cluster.b):
