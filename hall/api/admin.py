@@ -10,10 +10,10 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from hall.admin import DEVICE_KINDS, NO_SHOW_MODES, Admin
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import ItemOut, Strict
 from hall.config import HANDLING_CLASSES, ROLES, WINDOW_KINDS
 from hall.web.context import hall_id_for, services

@@ -8,9 +8,9 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app, request
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import validate
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import Strict, TicketOut
 from hall.api.tickets import public_ticket
 from hall.engine import STAFF_ROLES, Actor

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import login_user, logout_user
-from flask_smorest import Blueprint
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import LoginIn, UserEnvelope
 from hall.errors import Forbidden, Unauthorized
 from hall.repository import Repository

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from hall import city
+from hall.api.blueprint import Blueprint
 from hall.engine import SUPERVISOR_ROLES
 from hall.web.context import services
 from hall.web.security import current_actor, require_roles

@@ -6,8 +6,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from flask_smorest import Blueprint
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut, TidalIn, TidalOut
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.web.context import hall_id_for, services

@@ -7,9 +7,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import validate
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import Strict
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.roster import EDITOR_ROLES, month_days, parse_month

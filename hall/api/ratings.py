@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import validate
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import Strict
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES, Actor
 from hall.errors import Forbidden, NotFound

@@ -7,10 +7,10 @@ from typing import Any
 import marshmallow as ma
 from flask import Response
 from flask_babel import gettext
-from flask_smorest import Blueprint
 from marshmallow import validate
 
 from hall import reports
+from hall.api.blueprint import Blueprint
 from hall.dashboard import Dashboard
 from hall.engine import SUPERVISOR_ROLES
 from hall.reporting import Reporter

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 from marshmallow import validate
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import Strict
 from hall.engine import STAFF_ROLES
 from hall.errors import NotFound

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app, request
 from flask_login import current_user
-from flask_smorest import Blueprint
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import IssueIn, ItemsEnvelope, PrintOut, ReprintIn, TicketEnvelope, TokenIn, TokenQuery
 from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Conflict, Forbidden, NotFound, Unauthorized

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
-from flask_smorest import Blueprint
 
+from hall.api.blueprint import Blueprint
 from hall.api.schemas import (
     ParkIn,
     ResumeIn,
