@@ -102,6 +102,28 @@ class _Tx:
     events: list[DomainEvent] = field(default_factory=list)
 
 
+class _Lazy(Sequence):
+    """A sequence read from the database only if the policy looks at it (the window's recent calls matter only
+    when priority and normal tickets both wait: most calls never need that query)."""
+
+    def __init__(self, load: Callable[[], list]) -> None:
+        self._load, self._items = load, None
+
+    def _get(self) -> list:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._get()[index]
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __iter__(self) -> Iterator:
+        return iter(self._get())
+
+
 def _eta_options(settings: dict[str, Any]) -> dict[str, float]:
     """ETA model parameters from the hall settings."""
     opts = settings.get("eta") or {}
@@ -568,7 +590,8 @@ class Engine:
                 )
                 for t in heads
             ]
-            recent = tx.repo.recent_call_priorities(window.id, limit=max(1, int(getattr(policy, "weight", 1))))
+            limit = max(1, int(getattr(policy, "weight", 1)))
+            recent = _Lazy(lambda: tx.repo.recent_call_priorities(window.id, limit=limit))
             choice = policy.choose(view, candidates, recent)
             if choice is None:
                 return None
