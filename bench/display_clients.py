@@ -14,8 +14,12 @@ import time
 
 import socketio
 
+# What a browser's websocket offers (Chromium: "permessage-deflate; client_max_window_bits"); aiohttp offers nothing
+# unless asked, which would spare the server any compression a real hall display could cost it.
+BROWSER_LIKE = {"compress": 15}
 
-async def main(url: str, n: int, offset: int = 0) -> None:
+
+async def main(url: str, n: int, offset: int = 0, deflate: bool = True) -> None:
     """Connect ``n`` clients, wait for snapshots, record calls until stdin speaks."""
     deliveries: list[tuple[int, str, float]] = []
     ready = asyncio.Event()
@@ -23,7 +27,7 @@ async def main(url: str, n: int, offset: int = 0) -> None:
     clients = []
 
     def make(i: int) -> socketio.AsyncClient:
-        client = socketio.AsyncClient(reconnection=False)
+        client = socketio.AsyncClient(reconnection=False, websocket_extra_options=BROWSER_LIKE if deflate else {})
 
         @client.on("called", namespace="/display")
         async def called(data: dict) -> None:
@@ -55,5 +59,6 @@ if __name__ == "__main__":
     parser.add_argument("--url", required=True)
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--offset", type=int, default=0, help="first client number (several processes)")
+    parser.add_argument("--no-deflate", action="store_true", help="do not offer permessage-deflate")
     args = parser.parse_args()
-    asyncio.run(main(args.url, args.n, args.offset))
+    asyncio.run(main(args.url, args.n, args.offset, deflate=not args.no_deflate))

@@ -85,6 +85,46 @@ def test_a_rest_call_reaches_every_display_client(server) -> None:
             c.close()
 
 
+def test_a_browser_like_display_is_served_without_permessage_deflate(server) -> None:
+    """Browsers offer permessage-deflate; the hall declines it and writes each frame once for every display."""
+    import json
+
+    import websocket
+
+    host = server.url.removeprefix("http://")
+    ws = websocket.create_connection(
+        f"ws://{host}/socket.io/?EIO=4&transport=websocket",
+        header=["Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"],
+        timeout=10,
+    )
+    try:
+        assert "sec-websocket-extensions" not in {k.lower() for k in (ws.getheaders() or {})}
+        assert ws.recv().startswith("0{")  # Engine.IO open
+        ws.send("40/display,")
+        events = []
+        while not any(e[0] == "snapshot" for e in events):
+            frame = ws.recv()
+            if frame.startswith("42/display,"):
+                events.append(json.loads(frame.removeprefix("42/display,")))
+        t = issue(server.url)
+        clerk = clerk_session(server.url, "clerk4")
+        clerk.post(f"{server.url}/api/v1/windows/4/call-next", timeout=10).raise_for_status()
+        while True:
+            frame = ws.recv()
+            if frame == "2":
+                ws.send("3")  # pong
+            elif frame.startswith('42/display,["called"'):
+                name, call = json.loads(frame.removeprefix("42/display,"))
+                break
+        assert (
+            call["number"] == t["number"] and call["window"] == 4 and call["text"] == f"请{t['number']}号到4号窗口办理"
+        )
+        clerk.post(f"{server.url}/api/v1/windows/4/start", timeout=10).raise_for_status()
+        clerk.post(f"{server.url}/api/v1/windows/4/complete", timeout=10).raise_for_status()
+    finally:
+        ws.close()
+
+
 def test_a_display_that_was_offline_gets_the_current_state_on_reconnect(server) -> None:
     display = DisplayClient(server.url)
     display.next("snapshot")
