@@ -100,7 +100,10 @@ def test_tidal_buttons_override_the_rule(dashboard, live_server) -> None:
 
     dashboard.click('[data-tidal="open"]')
     expect(dashboard.locator('[data-tidal="open"]')).to_have_attribute("aria-pressed", "true", timeout=3000)
-    expect(dashboard.locator("#tidal-state")).to_have_text("开放中", timeout=3000)
+    # The demo hall has two tidal windows (6, then 9 as a second stage): the override opens both.
+    expect(dashboard.locator("#tidal-window")).to_have_text("6、9", timeout=3000)
+    expect(dashboard.locator('#tidal-state [data-stage="6"]')).to_have_text("6号窗口 开放中", timeout=3000)
+    expect(dashboard.locator('#tidal-state [data-stage="9"]')).to_have_text("9号窗口 开放中", timeout=3000)
     expect(dashboard.locator('[data-window="6"] .st')).to_have_text("开放", timeout=2000)
     dashboard.click('[data-tidal="auto"]')
     expect(dashboard.locator('[data-tidal="auto"]')).to_have_attribute("aria-pressed", "true", timeout=3000)

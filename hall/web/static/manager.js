@@ -153,11 +153,17 @@
     });
   }
   function renderTidal(t) {
-    $('tidal-window').textContent = t.window ? `${t.window}` : '';
-    let text = t.open ? T.tidal_open : T.tidal_closed;
-    if (t.pending_close) text += `（${T.pending_close}）`;
-    $('tidal-state').textContent = text;
-    $('tidal-reason').textContent = [t.override ? T['override_' + t.override] : T.auto, t.reason].filter(Boolean).join(' · ');
+    // Every tidal window in stage order (a hall may open a second one when the first is not enough).
+    const stages = (t.windows && t.windows.length) ? t.windows : [t];
+    $('tidal-window').textContent = stages.map((w) => w.window).filter(Boolean).join('、');
+    $('tidal-state').innerHTML = stages.map((w) => {
+      let text = w.open ? T.tidal_open : T.tidal_closed;
+      if (w.pending_close) text += `（${T.pending_close}）`;
+      if (stages.length < 2) return esc(text);
+      return `<span class="tidal-stage" data-stage="${esc(w.window)}">${esc(T.window_no.replace('{n}', w.window))} ${esc(text)}</span>`;
+    }).join(' · ');
+    const reasons = stages.map((w) => w.reason).filter(Boolean);
+    $('tidal-reason').textContent = [t.override ? T['override_' + t.override] : T.auto, ...new Set(reasons)].join(' · ');
     document.querySelectorAll('[data-tidal]').forEach((b) => b.setAttribute('aria-pressed', String((t.override || 'auto') === b.dataset.tidal)));
   }
   // --- today's duty roster (值班领导, 值班窗口, 咨询引导) ------------------------------------------------------------
