@@ -47,6 +47,7 @@ TIDAL_DEFAULTS: dict[str, Any] = {
     "open_above": 15.0,
     "close_below": 5.0,
     "calm_minutes": 20.0,
+    "stage_after_minutes": 10.0,
     "peaks": [["09:00", "10:30"], ["14:00", "15:00"]],
     "use_schedule": True,
     "use_load": True,

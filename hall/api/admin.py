@@ -273,6 +273,7 @@ class AdminTidalSettingsIn(Strict):
     open_above = ma.fields.Float(validate=validate.Range(1, 240))
     close_below = ma.fields.Float(validate=validate.Range(0, 240))
     calm_minutes = ma.fields.Float(validate=validate.Range(0, 240))
+    stage_after_minutes = ma.fields.Float(validate=validate.Range(0, 240))  # before a second tidal window may open
     peaks = ma.fields.List(SESSION, validate=validate.Length(max=6))
     use_schedule = ma.fields.Boolean()
     use_load = ma.fields.Boolean()

@@ -228,7 +228,11 @@ def test_rules_change_no_show_and_routing_at_once(kiosk, staff, svc) -> None:
     admin, clerk = staff("admin"), staff("clerk1")
     rules = admin.get("/api/v1/admin/settings").get_json()
     assert rules["no_show"]["mode"] == "requeue" and rules["tidal"]["open_above"] == 15
-    r = admin.put("/api/v1/admin/settings", json={"no_show": {"mode": "end"}, "tidal": {"open_above": 25}})
+    assert rules["tidal"]["stage_after_minutes"] == 10
+    r = admin.put(
+        "/api/v1/admin/settings",
+        json={"no_show": {"mode": "end"}, "tidal": {"open_above": 25, "stage_after_minutes": 20}},
+    )
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["no_show"]["places_back"] == 3  # untouched keys keep their values
     issue(kiosk, ["YB001"])
@@ -236,7 +240,8 @@ def test_rules_change_no_show_and_routing_at_once(kiosk, staff, svc) -> None:
     assert act(clerk, 1, "no-show")["ticket"]["status"] == "no_show"  # ended, not recycled
     from hall.tidal_live import rule_from
 
-    assert rule_from(svc.engine.reference(svc.hall_id).settings).open_above == 25
+    rule = rule_from(svc.engine.reference(svc.hall_id).settings)
+    assert (rule.open_above, rule.stage_after_minutes) == (25, 20)  # the second tidal window waits longer now
     assert {r["action"] for r in audit_rows(svc, "admin.settings")} == {
         "admin.settings.no_show",
         "admin.settings.tidal",
