@@ -19,6 +19,7 @@ from typing import Any
 from flask import request
 from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, emit, join_room
+from socketio import PubSubManager
 
 from hall import events as ev
 from hall import outbox, queries
@@ -61,6 +62,8 @@ class Broadcaster:
         self._dirty: set[int] = set()
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._announcing = 0  # calls being written to the displays right now
+        self._announced = threading.Condition(self._lock)
         self._started = False
         self._stopped = False
 
@@ -80,7 +83,16 @@ class Broadcaster:
     def handle(self, event: ev.DomainEvent) -> None:
         """Called by the bus after commit: announce calls at once, mark the hall for a count refresh."""
         if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)) and event.window is not None:
-            self.socketio.emit("called", self.called_payload(event), to=hall_room(event.hall_id), namespace="/display")
+            with self._lock:
+                self._announcing += 1
+            try:
+                self.socketio.emit(
+                    "called", self.called_payload(event), to=hall_room(event.hall_id), namespace="/display"
+                )
+            finally:
+                with self._lock:
+                    self._announcing -= 1
+                    self._announced.notify_all()
         elif isinstance(event, ev.TidalDecided):
             # Clerks learn to staff (or leave) the tidal window; managers see why; displays may announce it.
             payload = event.to_dict()
@@ -139,22 +151,45 @@ class Broadcaster:
             return f"{number}号窗口"
 
     def flush(self) -> None:
-        """Send refreshed counts and window states for every hall that changed."""
+        """Send refreshed counts and window states for every hall that changed (only to rooms someone is in)."""
         with self._lock:
             halls, self._dirty = self._dirty, set()
         for hall_id in halls:
             try:
-                with self.svc.db.read() as session:
-                    queues = queries.queue_counts(session, hall_id)
-                    windows = queries.windows(session, hall_id)
                 room = hall_room(hall_id)
-                waiting = sum(q["waiting"] for q in queues)
-                self.socketio.emit("queues", {"queues": queues, "waiting": waiting}, to=room, namespace="/display")
-                self.socketio.emit("windows", {"windows": windows}, to=room, namespace="/display")
-                self.socketio.emit("hall_changed", {"waiting": waiting}, to=room, namespace="/counter")
-                self.socketio.emit("load", self.svc.engine.load(hall_id), to=room, namespace="/manager")
+                displays, counters, managers = (self._watched(ns, room) for ns in ("/display", "/counter", "/manager"))
+                if displays or counters:
+                    self._yield_to_calls()
+                    with self.svc.db.read() as session:
+                        queues = queries.queue_counts(session, hall_id)
+                        windows = queries.windows(session, hall_id) if displays else None
+                    waiting = sum(q["waiting"] for q in queues)
+                    if displays:
+                        self._yield_to_calls()
+                        self.socketio.emit(
+                            "queues", {"queues": queues, "waiting": waiting}, to=room, namespace="/display"
+                        )
+                        self._yield_to_calls()
+                        self.socketio.emit("windows", {"windows": windows}, to=room, namespace="/display")
+                    if counters:
+                        self.socketio.emit("hall_changed", {"waiting": waiting}, to=room, namespace="/counter")
+                if managers:
+                    self._yield_to_calls()
+                    self.socketio.emit("load", self.svc.engine.load(hall_id), to=room, namespace="/manager")
             except Exception:
                 log.exception("refreshing screens of hall %s failed", hall_id)
+
+    def _watched(self, namespace: str, room: str) -> bool:
+        """Whether anyone may be in the room: always with a message queue (other processes' clients)."""
+        manager = self.socketio.server.manager
+        if isinstance(manager, PubSubManager):
+            return True
+        return bool(manager.rooms.get(namespace, {}).get(room))
+
+    def _yield_to_calls(self, limit: float = 0.5) -> None:
+        """Refreshes can wait: let a call being written to every display finish first (they share the GIL)."""
+        with self._lock:
+            self._announced.wait_for(lambda: self._announcing == 0, timeout=limit)
 
     def _loop(self) -> None:
         while not self._stopped:

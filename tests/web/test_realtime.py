@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -145,3 +146,38 @@ def test_clerks_and_managers_hear_the_tidal_window_open(app, svc) -> None:
     (told,) = received(console, "tidal", "/counter")
     assert told["open"] is True and told["window"] == 6 and told["reason"] == "scheduled peak"
     assert received(manager, "tidal", "/manager")[0]["open"] is True
+
+
+def test_refreshes_go_only_to_rooms_someone_watches(app, svc, monkeypatch) -> None:
+    broadcaster = app.extensions["hall.broadcaster"]
+    loads = []
+    real_load = svc.engine.load
+    monkeypatch.setattr(svc.engine, "load", lambda hall_id: loads.append(hall_id) or real_load(hall_id))
+    broadcaster._dirty.add(svc.hall_id)
+    broadcaster.flush()
+    assert loads == [], "no dashboard open: the load figures are not computed"
+    manager = sio(app).test_client(app, namespace="/manager", flask_test_client=login(app, "manager"))
+    received(manager, "load", "/manager")
+    loads.clear()
+    broadcaster._dirty.add(svc.hall_id)
+    broadcaster.flush()
+    assert loads == [svc.hall_id] and received(manager, "load", "/manager")
+
+
+def test_a_refresh_waits_for_a_call_being_announced(app, svc) -> None:
+    broadcaster = app.extensions["hall.broadcaster"]
+    display = sio(app).test_client(app, namespace="/display")
+    received(display, "snapshot", "/display")
+    with broadcaster._lock:
+        broadcaster._announcing += 1  # as while handle() writes a call to every display
+    broadcaster._dirty.add(svc.hall_id)
+    refresh = threading.Thread(target=broadcaster.flush)
+    refresh.start()
+    try:
+        assert received(display, "queues", "/display", timeout=0.3) == []
+    finally:
+        with broadcaster._lock:
+            broadcaster._announcing -= 1
+            broadcaster._announced.notify_all()
+    refresh.join(5)
+    assert received(display, "queues", "/display") and received(display, "windows", "/display")
