@@ -3,7 +3,8 @@
 Tickets/s and latency with 50 concurrent kiosk clients spread over both processes, call-next from six windows
 alternating between the processes, and call → display delivery across processes (calls made on A, 50 /display
 clients connected to B through the Redis message queue). PostgreSQL runs with its production defaults (fsync on).
-Everything (load generators, both servers, PostgreSQL, Redis) shares the same cores.
+Everything (load generators, both servers, PostgreSQL, Redis) shares the same cores. The results record the
+durability settings PostgreSQL ran with, and pg_stat_statements counts the statements per ticket.
 """
 
 from __future__ import annotations
@@ -187,9 +188,42 @@ def _cpu_seconds(pid: int) -> float:
     return total
 
 
+def _pg_counters(pg: Postgres) -> dict:
+    """Statements (pg_stat_statements), transactions and the number counter's statement time so far."""
+    with pg.connect() as conn:
+        calls, counter_ms, counter_calls = conn.execute(
+            "SELECT coalesce(sum(calls), 0), "
+            "coalesce(sum(total_exec_time) FILTER (WHERE query LIKE 'INSERT INTO number_counters%'), 0), "
+            "coalesce(sum(calls) FILTER (WHERE query LIKE 'INSERT INTO number_counters%'), 0) "
+            "FROM pg_stat_statements JOIN pg_database d ON d.oid = dbid WHERE d.datname = 'hall'"
+        ).fetchone()
+        xacts = conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'hall'"
+        ).fetchone()[0]
+    return {
+        "statements": float(calls),
+        "transactions": float(xacts),
+        "counter_ms": float(counter_ms),
+        "counter": float(counter_calls),
+    }
+
+
+def _pg_settings(pg: Postgres) -> dict:
+    """The durability settings the benchmark's PostgreSQL ran with (reported with the results)."""
+    with pg.connect() as conn:
+        return {
+            name: conn.execute(f"SHOW {name}").fetchone()[0]  # noqa: S608 - fixed names
+            for name in ("fsync", "synchronous_commit", "full_page_writes", "wal_sync_method", "server_version")
+        }
+
+
 def _profiled_load(urls: list[str], items: list[str], servers: list[Server], pg: Postgres) -> dict:
-    """The 50-client load with the CPU it cost per ticket in the servers, PostgreSQL and this load generator."""
+    """The 50-client load: CPU per ticket in the servers, PostgreSQL and this load generator, and what it asked
+    of PostgreSQL per ticket — statements sent by the clients (each one a round trip; foreign-key checks inside
+    PostgreSQL not counted), transactions (the screens' refreshes included), and the number counter upsert's
+    mean time (mostly waiting for the row lock the previous ticket's transaction holds until it commits)."""
     postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+    pg_before = _pg_counters(pg)
     before = [_cpu_seconds(s.proc.pid) for s in servers], _cpu_seconds(postmaster), time.process_time()
     load_before = os.getloadavg()[0]
     result = _issue_load(urls, CLIENTS, PER_CLIENT, items)
@@ -201,6 +235,15 @@ def _profiled_load(urls: list[str], items: list[str], servers: list[Server], pg:
         "load_generator": round((after[2] - before[2]) / n * 1000, 2),
     }
     cpu["total"] = round(sum(cpu.values()), 2)
+    pg_after = _pg_counters(pg)
+    counted = pg_after["counter"] - pg_before["counter"]
+    result["postgres_per_ticket"] = {
+        "statements": round((pg_after["statements"] - pg_before["statements"]) / n, 2),
+        "transactions": round((pg_after["transactions"] - pg_before["transactions"]) / n, 2),
+        "number_counter_ms": (
+            round((pg_after["counter_ms"] - pg_before["counter_ms"]) / counted, 3) if counted else None
+        ),
+    }
     cores = len(os.sched_getaffinity(0))
     result["cpu_ms_per_ticket"] = cpu
     # If the cores did nothing else, this is as fast as the measured CPU cost per ticket allows.
@@ -245,7 +288,9 @@ def _integrity(pg: Postgres) -> dict:
 
 def measure() -> dict:
     """Bring up PostgreSQL, Redis and two gunicorn processes; run the loads; tear everything down."""
-    with Postgres(fsync=True) as pg, Redis() as redis_server:
+    with Postgres(fsync=True, stat_statements=True) as pg, Redis() as redis_server:
+        with pg.connect() as conn:
+            conn.execute("CREATE EXTENSION pg_stat_statements")
         env = {"HALL_DATABASE_URL": pg.url, "HALL_MESSAGE_QUEUE": redis_server.url, **WEB_ONLY_ENV}
         with (
             Server(env=env, gunicorn=True, threads=64) as a,
@@ -264,10 +309,12 @@ def measure() -> dict:
             rss = {"a": round(a.rss_mb(), 1), "b": round(b.rss_mb(), 1)}
             integrity = _integrity(pg)
             commit_ms = _commit_ms(pg)
+            settings = _pg_settings(pg)
     return {
         "topology": "2 × gunicorn (1 gthread worker, 64 threads) + PostgreSQL 15 (fsync on) + Redis, one machine",
         "warmup": warmup,
         "issue_1_client": single,
+        "postgres_settings": settings,
         "postgres_commit_ms": commit_ms,
         "issue_50_clients_one_queue": one_queue,
         "issue_50_clients_queue_b": two_queues,
@@ -294,9 +341,28 @@ def run() -> dict:
         ("issue errors", f"{errors}", "0", _ok(errors == 0)),
         ("1 client: issue p50 ms (serial cost)", f"{result['issue_1_client']['p50_ms']}", "", ""),
         ("CPU ms per ticket (servers+PG+client)", f"{q['cpu_ms_per_ticket']['total']}", "", ""),
+        (
+            "  servers / PostgreSQL / client",
+            "{servers} / {postgres} / {load_generator}".format(**q["cpu_ms_per_ticket"]),
+            "",
+            "",
+        ),
         ("CPU-bound ceiling tickets/s (all cores)", f"{q['cpu_ceiling_tickets_per_s']}", "", ""),
         ("load average before / after", "{before} / {after}".format(**q["load_average_1min"]), "", ""),
-        ("PostgreSQL commit ms (fsync on)", f"{result['postgres_commit_ms']}", "", ""),
+        (
+            "PostgreSQL fsync / synchronous_commit",
+            "{fsync} / {synchronous_commit}".format(**result["postgres_settings"]),
+            "",
+            "",
+        ),
+        ("PostgreSQL commit ms", f"{result['postgres_commit_ms']}", "", ""),
+        (
+            "PG statements / transactions per ticket",
+            "{statements} / {transactions}".format(**q["postgres_per_ticket"]),
+            "",
+            "",
+        ),
+        ("number counter upsert ms (lock wait)", f"{q['postgres_per_ticket']['number_counter_ms']}", "", ""),
         ("duplicate numbers", f"{result['duplicate_numbers']}", "0", _ok(result["duplicate_numbers"] == 0)),
         ("queues with gaps", f"{result['queues_with_gaps']}", "0", _ok(result["queues_with_gaps"] == 0)),
         ("call-next p50 / p99 ms, 6 windows", f"{calls['p50_ms']} / {calls['p99_ms']}", "", ""),

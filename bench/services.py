@@ -62,9 +62,10 @@ class Postgres:
     """A private PostgreSQL cluster on a free loopback port; ``url`` is the SQLAlchemy URL of database ``hall``.
 
     ``fsync=False`` is for tests only (faster, not crash-safe); benchmarks keep the production default.
+    ``stat_statements=True`` loads pg_stat_statements (benchmarks count statements and lock waits per ticket).
     """
 
-    def __init__(self, *, fsync: bool = True, max_connections: int = 200) -> None:
+    def __init__(self, *, fsync: bool = True, max_connections: int = 200, stat_statements: bool = False) -> None:
         bindir = postgres_bin()
         if bindir is None:
             raise RuntimeError("PostgreSQL is not installed")
@@ -72,6 +73,7 @@ class Postgres:
         self.port = free_port()
         self.fsync = fsync
         self.max_connections = max_connections
+        self.stat_statements = stat_statements
         self.dir = Path(tempfile.mkdtemp(prefix="hall-pg-"))
         self.data = self.dir / "data"
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/hall"
@@ -114,6 +116,8 @@ class Postgres:
         ]
         if not self.fsync:
             opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+        if self.stat_statements:
+            opts += ["-c shared_preload_libraries=pg_stat_statements", "-c pg_stat_statements.track=top"]
         return " ".join(opts)
 
     def start(self, timeout: float = 60) -> None:
