@@ -1,7 +1,9 @@
 """Many /display Socket.IO clients in one asyncio process; records when each ``called`` event arrives.
 
 Run by bench/realtime.py: prints READY once every client has its snapshot, records until it reads a line on
-stdin, then prints one JSON line: {"clients": N, "deliveries": [[client, number, unix_time], …]}.
+stdin, then prints one JSON line: {"clients": N, "deliveries": [[client, number, unix_time], …],
+"cpu_per_call_us": …} — the last is this process's CPU time from the first to the last delivery of each call
+divided by the deliveries after the first: what one ``called`` message costs a python-socketio client here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ BROWSER_LIKE = {"compress": 15}
 async def main(url: str, n: int, offset: int = 0, deflate: bool = True) -> None:
     """Connect ``n`` clients, wait for snapshots, record calls until stdin speaks."""
     deliveries: list[tuple[int, str, float]] = []
+    cpu: dict[str, list[float]] = {}
     ready = asyncio.Event()
     snapshots = 0
     clients = []
@@ -32,6 +35,7 @@ async def main(url: str, n: int, offset: int = 0, deflate: bool = True) -> None:
         @client.on("called", namespace="/display")
         async def called(data: dict) -> None:
             deliveries.append((offset + i, data["number"], time.time()))
+            cpu.setdefault(data["number"], []).append(time.process_time())
 
         @client.on("snapshot", namespace="/display")
         async def snapshot(_: dict) -> None:
@@ -50,7 +54,9 @@ async def main(url: str, n: int, offset: int = 0, deflate: bool = True) -> None:
     print("READY", flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.readline)
-    print(json.dumps({"clients": n, "deliveries": deliveries}), flush=True)
+    per_call = [(max(t) - min(t)) / (len(t) - 1) * 1e6 for t in cpu.values() if len(t) > 1]
+    cpu_us = sorted(per_call)[len(per_call) // 2] if per_call else None
+    print(json.dumps({"clients": n, "deliveries": deliveries, "cpu_per_call_us": cpu_us}), flush=True)
     await asyncio.gather(*(c.disconnect() for c in clients))
 
 
