@@ -395,7 +395,7 @@ class Engine:
             id_hash = self.hash_id(normal)
         # One issuer per hall and process at a time: they all meet at the counter row and the audit head anyway.
         # A check-in's ``within`` works on ORM rows; a plain issue runs Core statements only (cheaper).
-        with self.db.lane(f"issue:{hall_id}"), (self._tx() if within is not None else self._core_tx()) as tx:
+        with self.db.lane(f"issue:{hall_id}"), self._tx() if within is not None else self._core_tx() as tx:
             limit = int(settings.get("tickets_per_id_per_day") or 0)
             # Count-then-insert rules hold across server processes on PostgreSQL only under a lock.
             tx.repo.serialise(
@@ -411,16 +411,19 @@ class Engine:
                         code="quota_reached",
                         details={"item": it.code, "quota": it.daily_quota},
                     )
+            # Count before taking the number: the new ticket is behind everyone already waiting in its pool (all
+            # numbers of this instant included: a number adds at most a millisecond to the key). On PostgreSQL the
+            # counter row stays locked from the number to the commit, so the lock covers two statements fewer.
+            place = min(sort_at, now) if sort_at else now
+            ahead = tx.repo.count_ahead(hall_id, ref.pooled_queues(queue.code), queue_key(place, 1000), None)
+            servers, free = tx.repo.open_windows_serving(hall_id, queue.code)
             seq = tx.repo.next_number(hall_id, queue.id, day)
             draft = NewTicket(
                 hall_id=hall_id,
                 number=numbering.format_number(queue.prefix, seq, int(settings["number_digits"])),
                 queue_code=queue.code,
             )
-            sort_key = queue_key(min(sort_at, now) if sort_at else now, seq)
-            # Count before inserting: the new ticket is behind everyone already waiting in its pool.
-            ahead = tx.repo.count_ahead(hall_id, ref.pooled_queues(queue.code), sort_key, None)
-            servers, free = tx.repo.open_windows_serving(hall_id, queue.code)
+            sort_key = queue_key(place, seq)
             mean = sum(i.service_minutes for i in chosen) if joint else queue.service_minutes
             rng = eta.estimate(ahead, servers, mean, free_servers=free, **_eta_options(settings))
             token = secrets.token_urlsafe(16)

@@ -464,8 +464,8 @@ _WAITING_SUMMARY = (
     .where(_T.c.hall_id == bindparam("h"), _T.c.status == State.WAITING.value)
     .group_by(_T.c.queue_code)
 )
-_PARKED_COUNT = select(func.count()).select_from(_T).where(
-    _T.c.hall_id == bindparam("h"), _T.c.status == State.PARKED.value
+_PARKED_COUNT = (
+    select(func.count()).select_from(_T).where(_T.c.hall_id == bindparam("h"), _T.c.status == State.PARKED.value)
 )
 _COUNT_AHEAD_NEW = select(func.count()).select_from(_T).where(_WAITING_IN, _T.c.sort_key <= bindparam("k"))
 _COUNT_AHEAD = (
