@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import secrets
@@ -289,6 +290,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_scheduler(app, svc)
     init_pages(app)
     init_cli(app)
+    if not app.config.get("TESTING"):
+        tune_gc()  # a serving process (python app.py, each gunicorn worker); test suites build hundreds of apps
 
     @app.after_request
     def remember_language(response: Any) -> Any:
@@ -315,6 +318,23 @@ def demo_banner(app: Flask) -> str:
     else:
         lines.append("demo accounts (password 'demo'): " + ", ".join(s["username"] for s in staff))
     return "\n".join(lines)
+
+
+def tune_gc() -> None:
+    """Fewer garbage collections in a long-running server process.
+
+    A server with hundreds of open screens holds about a million tracked objects, and with CPython's default
+    thresholds collections over them run every few seconds under load; a call that meets one reaches the displays
+    later. What exists after start-up (modules, the app, the catalogue) lives as long as the process: ``freeze``
+    takes it out of every collection, and a larger young generation makes collections rarer (cyclic garbage still
+    goes, in larger batches). Measured with 200 displays (bench realtime, idle 2 cores, 6 runs each): call →
+    display p99 63–75 ms with the default thresholds, 33–62 ms (median 47) with 50000,20,100.
+    ``HALL_GC_THRESHOLDS`` overrides them.
+    """
+    gc.collect()
+    gc.freeze()
+    young, middle, old = (int(v) for v in os.environ.get("HALL_GC_THRESHOLDS", "50000,20,100").split(","))
+    gc.set_threshold(young, middle, old)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, text, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -222,6 +223,18 @@ class Repository:
         candidates instead of waiting or colliding.
         """
         heads: list[Ticket] = []
+        if self._dialect != "postgresql":
+            # SQLite serialises writers: find every head's id in one compound query, then load those rows once.
+            ids = [
+                row[0]
+                for row in self._connection().execute(
+                    _heads_ids(len(queue_codes)), _heads_params(hall_id, queue_codes, window_number)
+                )
+            ]
+            if not ids:
+                return heads
+            rows = {t.id: t for t in self.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
+            return [rows[i] for i in ids if i in rows]
         base = select(Ticket).where(Ticket.hall_id == hall_id, Ticket.status == State.WAITING.value)
         targeted = base.where(Ticket.target_window == window_number).order_by(Ticket.sort_key, Ticket.id).limit(1)
         per_queue = [
@@ -231,9 +244,7 @@ class Repository:
             for code in queue_codes
         ]
         for stmt in [targeted, *per_queue]:
-            if self._dialect == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True, of=Ticket)
-            row = self.session.scalar(stmt)
+            row = self.session.scalar(stmt.with_for_update(skip_locked=True, of=Ticket))
             if row is not None:
                 heads.append(row)
         return heads
@@ -430,6 +441,26 @@ class Repository:
     def audit(self, **values: Any) -> None:
         """Append one audit row to its hall's hash chain (rows are never updated or deleted)."""
         audit.append(self._connection(), values)
+
+
+@functools.cache
+def _heads_ids(queues: int) -> Any:
+    """The ids of the first waiting ticket sent to a window and of the first one of each of ``queues`` queues."""
+    waiting = (_T.c.hall_id == bindparam("h"), _T.c.status == State.WAITING.value)
+    order = (_T.c.sort_key, _T.c.id)
+    arms = [select(_T.c.id).where(*waiting, _T.c.target_window == bindparam("w")).order_by(*order).limit(1)]
+    arms += [
+        select(_T.c.id)
+        .where(*waiting, _T.c.queue_code == bindparam(f"q{n}"), _T.c.target_window.is_(None))
+        .order_by(*order)
+        .limit(1)
+        for n in range(queues)
+    ]
+    return union_all(*(arm.subquery().select() for arm in arms))
+
+
+def _heads_params(hall_id: int, queue_codes: Sequence[str], window_number: int) -> dict[str, Any]:
+    return {"h": hall_id, "w": window_number, **{f"q{n}": code for n, code in enumerate(queue_codes)}}
 
 
 def _lock_id(key: str) -> int:
