@@ -116,10 +116,15 @@ class Database:
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
+    def _serialised(self) -> Iterator[None]:
+        """SQLite: this process's writer lock, then the writers' file lock shared with other processes."""
+        with self._write_lock or nullcontext(), self._file_lock or nullcontext():
+            yield
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any exception."""
-        lock = self._write_lock or nullcontext()
-        with lock, self._file_lock or nullcontext():
+        with self._serialised():
             session = self._writer()
             try:
                 with session.begin():
@@ -130,8 +135,7 @@ class Database:
     @contextmanager
     def write_connection(self) -> Iterator[Any]:
         """A write transaction on a bare Core connection, for hot paths that need no ORM unit of work."""
-        lock = self._write_lock or nullcontext()
-        with lock, self._file_lock or nullcontext(), self.write_engine.begin() as conn:
+        with self._serialised(), self.write_engine.begin() as conn:
             yield conn
 
     def lane(self, key: str) -> Any:
@@ -168,7 +172,7 @@ class Database:
         On PostgreSQL a session advisory lock on its own connection; on SQLite the writers' file lock.
         """
         if self.is_sqlite:
-            with self._write_lock, self._file_lock or nullcontext():
+            with self._serialised():
                 yield
             return
         with self.write_engine.connect() as conn:

@@ -411,9 +411,10 @@ class Engine:
                         code="quota_reached",
                         details={"item": it.code, "quota": it.daily_quota},
                     )
-            # Count before taking the number: the new ticket is behind everyone already waiting in its pool (all
-            # numbers of this instant included: a number adds at most a millisecond to the key). On PostgreSQL the
-            # counter row stays locked from the number to the commit, so the lock covers two statements fewer.
+            # Count before taking the number: the new ticket is behind everyone already waiting in its pool. The
+            # bound is this instant plus 1 ms (a number adds seq µs to its key, so numbers issued in the same
+            # instant count too; an estimate for the ETA, not a rank). On PostgreSQL the counter row stays locked
+            # from the number to the commit, so the lock now covers two statements fewer.
             place = min(sort_at, now) if sort_at else now
             ahead = tx.repo.count_ahead(hall_id, ref.pooled_queues(queue.code), queue_key(place, 1000), None)
             servers, free = tx.repo.open_windows_serving(hall_id, queue.code)
