@@ -3,103 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import http.client
-import json
 import sqlite3
 import tempfile
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
-from bench.scale import _cpu_seconds
-from bench.server import Server, staff_session
+from bench.load import call_next_load, cpu_seconds, issue_load
+from bench.server import Server
 from bench.services import WEB_ONLY_ENV, Redis, redis_available
-from bench.stats import percentile, table, write
-
-KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
-
-
-def _issue_load(url: str | list[str], clients: int, per_client: int, item: str) -> dict:
-    """``clients`` keep-alive connections issuing tickets; with several URLs, client k uses ``urls[k % n]``."""
-    urls = [url] if isinstance(url, str) else url
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients)
-    body = json.dumps({"items": [item]})
-    headers = {"Content-Type": "application/json", **KIOSK}
-
-    def worker(k: int) -> None:
-        nonlocal errors
-        host, port = urls[k % len(urls)].removeprefix("http://").split(":")
-        # http.client with keep-alive: the load generator must not eat the CPU the server needs.
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        mine: list[float] = []
-        bad = 0
-        barrier.wait()
-        for _ in range(per_client):
-            t0 = time.perf_counter()
-            conn.request("POST", "/api/v1/tickets", body, headers)
-            r = conn.getresponse()
-            r.read()
-            mine.append((time.perf_counter() - t0) * 1000)
-            if r.status != 201:
-                bad += 1
-        with lock:
-            latencies.extend(mine)
-            errors += bad
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(worker, range(clients)))
-    elapsed = time.perf_counter() - t0
-    n = clients * per_client
-    return {
-        "clients": clients,
-        "tickets": n,
-        "errors": errors,
-        "seconds": round(elapsed, 3),
-        "tickets_per_s": round(n / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-    }
-
-
-def _call_next_load(url: str | list[str], windows: list[int], rounds: int) -> dict:
-    """Each window's clerk calls, starts and completes ``rounds`` times (window k on ``urls[k % n]``)."""
-    urls = [url] if isinstance(url, str) else url
-    latencies: list[float] = []
-    lock = threading.Lock()
-    called: list[str] = []
-
-    def clerk(n: int) -> None:
-        url = urls[n % len(urls)]
-        s = staff_session(url, f"clerk{n}")
-        for _ in range(rounds):
-            t0 = time.perf_counter()
-            r = s.post(f"{url}/api/v1/windows/{n}/call-next")
-            dt = (time.perf_counter() - t0) * 1000
-            if r.status_code != 200:
-                break
-            with lock:
-                latencies.append(dt)
-                called.append(r.json()["ticket"]["number"])
-            s.post(f"{url}/api/v1/windows/{n}/start").raise_for_status()
-            s.post(f"{url}/api/v1/windows/{n}/complete").raise_for_status()
-
-    with ThreadPoolExecutor(len(windows)) as pool:
-        list(pool.map(clerk, windows))
-    return {
-        "windows": len(windows),
-        "calls": len(called),
-        "double_calls": len(called) - len(set(called)),
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-    }
-
+from bench.stats import table, write
 
 CONFIGS = {
     "python_app": "python app.py (werkzeug, threads), SQLite",
@@ -152,11 +65,11 @@ def run() -> dict:
     return result
 
 
-def _measured(servers: list[Server], url: str | list[str], clients: int, per_client: int, item: str) -> dict:
+def _measured(servers: list[Server], urls: list[str], clients: int, per_client: int, item: str) -> dict:
     """An issue load with the servers' CPU time per ticket (user + system, from /proc)."""
-    before = sum(_cpu_seconds(s.proc.pid) for s in servers)
-    out = _issue_load(url, clients, per_client, item)
-    after = sum(_cpu_seconds(s.proc.pid) for s in servers)
+    before = sum(cpu_seconds(s.proc.pid) for s in servers)
+    out = issue_load(urls, clients, per_client, [item])
+    after = sum(cpu_seconds(s.proc.pid) for s in servers)
     out["server_cpu_ms_per_ticket"] = round((after - before) / out["tickets"] * 1000, 2)
     return out
 
@@ -175,10 +88,10 @@ def _run_server(*, processes: int, gunicorn: bool) -> dict:
         urls = [s.url for s in servers]
         items = requests.get(f"{urls[0]}/api/v1/items", timeout=5).json()["items"]
         item = next(i["code"] for i in items if i["queue"] == "A" and i.get("daily_quota") is None)
-        warm = _issue_load(urls, 4, 25, item)
+        warm = issue_load(urls, 4, 25, [item])
         c8 = _measured(servers, urls, 8, 250, item)
         c50 = _measured(servers, urls, 50, 40, item)
-        calls = _call_next_load(urls, [1, 2, 3, 4, 5, 7], 150)
+        calls = call_next_load(urls, [1, 2, 3, 4, 5, 7], 150)
         db = sqlite3.connect(instance / "hall.db")
         total, distinct = db.execute(
             "SELECT count(*), count(DISTINCT hall_id || '/' || queue_id || '/' || day || '/' || seq) FROM tickets"

@@ -9,120 +9,25 @@ durability settings PostgreSQL ran with, and pg_stat_statements counts the state
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 
+from bench.load import KIOSK, call_next_load, cpu_seconds, issue_load
 from bench.server import ROOT, Server, staff_session
 from bench.services import WEB_ONLY_ENV, Postgres, Redis
 from bench.stats import percentile, table, write
 
-KIOSK = {"Authorization": "Bearer demo-kiosk-1"}
 CLIENTS = 50
 PER_CLIENT = 40
 WINDOWS = [1, 2, 3, 4, 5, 7]
 CALL_ROUNDS = 60
 DISPLAYS = 50
 DISPLAY_CALLS = 40
-
-
-def _issue_load(urls: list[str], clients: int, per_client: int, items: list[str]) -> dict:
-    """``clients`` keep-alive connections, client k on ``urls[k % len(urls)]`` asking for ``items[k % len]``."""
-    latencies: list[float] = []
-    errors: list[int] = []
-    numbers: list[str] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients)
-    headers = {"Content-Type": "application/json", **KIOSK}
-
-    def worker(k: int) -> None:
-        host, port = urls[k % len(urls)].removeprefix("http://").split(":")
-        body = json.dumps({"items": [items[k % len(items)]]})
-        conn = http.client.HTTPConnection(host, int(port), timeout=60)
-        mine: list[float] = []
-        got: list[str] = []
-        bad: list[int] = []
-        barrier.wait()
-        for _ in range(per_client):
-            t0 = time.perf_counter()
-            conn.request("POST", "/api/v1/tickets", body, headers)
-            r = conn.getresponse()
-            data = r.read()
-            mine.append((time.perf_counter() - t0) * 1000)
-            if r.status == 201:
-                got.append(json.loads(data)["ticket"]["number"])
-            else:
-                bad.append(r.status)
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            numbers.extend(got)
-            errors.extend(bad)
-
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(worker, range(clients)))
-    elapsed = time.perf_counter() - t0
-    n = clients * per_client
-    return {
-        "clients": clients,
-        "processes": len(urls),
-        "tickets": n,
-        "errors": len(errors),
-        "error_statuses": sorted(set(errors)),
-        "duplicate_numbers_in_responses": len(numbers) - len(set(numbers)),
-        "seconds": round(elapsed, 3),
-        "tickets_per_s": round(n / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p90_ms": round(percentile(latencies, 90), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-        "max_ms": round(max(latencies), 2),
-    }
-
-
-def _call_next_load(urls: list[str], windows: list[int], rounds: int) -> dict:
-    """Each window's clerk calls, starts and completes, every request to the other process than the last."""
-    latencies: list[float] = []
-    called: list[int] = []
-    lock = threading.Lock()
-
-    def clerk(n: int) -> None:
-        s = staff_session(urls[0], f"clerk{n}")
-        mine: list[float] = []
-        got: list[int] = []
-        for i in range(rounds):
-            url = urls[(n + i) % len(urls)]
-            t0 = time.perf_counter()
-            r = s.post(f"{url}/api/v1/windows/{n}/call-next", timeout=60)
-            dt = (time.perf_counter() - t0) * 1000
-            if r.status_code != 200:
-                break
-            mine.append(dt)
-            got.append(r.json()["ticket"]["id"])
-            other = urls[(n + i + 1) % len(urls)]
-            s.post(f"{other}/api/v1/windows/{n}/start", timeout=60).raise_for_status()
-            s.post(f"{url}/api/v1/windows/{n}/complete", timeout=60).raise_for_status()
-        with lock:
-            latencies.extend(mine)
-            called.extend(got)
-
-    with ThreadPoolExecutor(len(windows)) as pool:
-        list(pool.map(clerk, windows))
-    return {
-        "windows": len(windows),
-        "calls": len(called),
-        "double_calls": len(called) - len(set(called)),
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p99_ms": round(percentile(latencies, 99), 2),
-    }
 
 
 def _display_across(caller: str, display_server: str, item: str) -> dict:
@@ -172,22 +77,6 @@ def _display_across(caller: str, display_server: str, item: str) -> dict:
     }
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, waited-for children included) of a process and its live descendants."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, pids = 0.0, [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pids += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
-            continue
-    return total
-
-
 def _pg_counters(pg: Postgres) -> dict:
     """Statements (pg_stat_statements), transactions and the number counter's statement time so far."""
     with pg.connect() as conn:
@@ -224,10 +113,10 @@ def _profiled_load(urls: list[str], items: list[str], servers: list[Server], pg:
     mean time (mostly waiting for the row lock the previous ticket's transaction holds until it commits)."""
     postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
     pg_before = _pg_counters(pg)
-    before = [_cpu_seconds(s.proc.pid) for s in servers], _cpu_seconds(postmaster), time.process_time()
+    before = [cpu_seconds(s.proc.pid) for s in servers], cpu_seconds(postmaster), time.process_time()
     load_before = os.getloadavg()[0]
-    result = _issue_load(urls, CLIENTS, PER_CLIENT, items)
-    after = [_cpu_seconds(s.proc.pid) for s in servers], _cpu_seconds(postmaster), time.process_time()
+    result = issue_load(urls, CLIENTS, PER_CLIENT, items)
+    after = [cpu_seconds(s.proc.pid) for s in servers], cpu_seconds(postmaster), time.process_time()
     n = result["tickets"]
     cpu = {
         "servers": round(sum(a - b for a, b in zip(after[0], before[0], strict=True)) / n * 1000, 2),
@@ -300,11 +189,11 @@ def measure() -> dict:
             items = requests.get(f"{a.url}/api/v1/items", timeout=10).json()["items"]
             item = next(i["code"] for i in items if i["queue"] == "A" and i.get("daily_quota") is None)
             other = next(i["code"] for i in items if i["queue"] == "B" and i.get("daily_quota") is None)
-            warmup = _issue_load(urls, 4, 25, [item])
-            single = _issue_load(urls[:1], 1, 100, [item])
+            warmup = issue_load(urls, 4, 25, [item])
+            single = issue_load(urls[:1], 1, 100, [item])
             one_queue = _profiled_load(urls, [item], [a, b], pg)
-            two_queues = _issue_load(urls, CLIENTS, PER_CLIENT // 2, [other])
-            calls = _call_next_load(urls, WINDOWS, CALL_ROUNDS)
+            two_queues = issue_load(urls, CLIENTS, PER_CLIENT // 2, [other])
+            calls = call_next_load(urls, WINDOWS, CALL_ROUNDS)
             display = _display_across(a.url, b.url, item)
             rss = {"a": round(a.rss_mb(), 1), "b": round(b.rss_mb(), 1)}
             integrity = _integrity(pg)
