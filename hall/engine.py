@@ -27,7 +27,7 @@ from hall.db import Database
 from hall.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
 from hall.events import DomainEvent, WindowChanged
 from hall.lifecycle import Action, State
-from hall.models import Hall, Ticket, Window
+from hall.models import Ticket, Window
 from hall.repository import Repository
 from hall.routing import Candidate, WindowView, get_policy
 
@@ -179,12 +179,6 @@ class Engine:
             tx = _Tx(Repository(None, conn))
             yield tx
         self.bus.publish(tx.events)
-
-    def _hall(self, repo: Repository, hall_id: int) -> Hall:
-        hall = repo.hall(hall_id)
-        if hall is None:
-            raise NotFound("大厅不存在", code="hall_not_found")
-        return hall
 
     def _audit(
         self,

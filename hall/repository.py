@@ -314,10 +314,6 @@ class Repository:
         """Waiting tickets per queue code."""
         return {code: n for code, (n, _) in self.waiting_summary(hall_id).items()}
 
-    def oldest_waiting(self, hall_id: int) -> dict[str, datetime]:
-        """Queue entry time of the longest-waiting ticket per queue."""
-        return {code: when for code, (_, when) in self.waiting_summary(hall_id).items() if when is not None}
-
     def waiting_summary(self, hall_id: int) -> dict[str, tuple[int, datetime | None]]:
         """Per queue code: how many wait and since when the longest-waiting one waits (one index-only scan)."""
         rows = self._connection().execute(_WAITING_SUMMARY, {"h": hall_id})

@@ -5,9 +5,12 @@ Everything listens on 127.0.0.1 and lives in temp directories; fixtures stop wha
 
 from __future__ import annotations
 
+import itertools
 import queue
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -68,6 +71,78 @@ class DisplayClient:
     def close(self) -> None:
         """Disconnect."""
         self.client.disconnect()
+
+
+@dataclass
+class Drained:
+    """What ``issue_and_drain`` saw: tickets issued, calls made ``(id, number, window)``, and any refusals."""
+
+    issued: list[dict]
+    calls: list[tuple[int, str, int]]
+    failures: list[str]
+
+
+def issue_and_drain(
+    urls: list[str], windows: tuple[int, ...], issuers: int, per_issuer: int, items: list[str]
+) -> Drained:
+    """Kiosk issuers (issuer k on ``urls[k % n]``) race the windows' clerks, who call, start and complete until
+    the issuers are done and nothing waits. Every clerk request goes to the other process than the last one, so
+    a window's session is used on all of them."""
+    issued: list[dict] = []
+    calls: list[tuple[int, str, int]] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    issuing_done = threading.Event()
+
+    def issuer(k: int) -> None:
+        url = urls[k % len(urls)]
+        s = requests.Session()
+        mine = []
+        for i in range(per_issuer):
+            r = s.post(
+                f"{url}/api/v1/tickets", json={"items": [items[(k + i) % len(items)]]}, headers=KIOSK, timeout=30
+            )
+            if r.status_code == 201:
+                mine.append(r.json()["ticket"])
+            else:
+                with lock:
+                    failures.append(f"issue {r.status_code} {r.text[:200]}")
+        with lock:
+            issued.extend(mine)
+
+    def clerk(window: int) -> None:
+        s = staff(urls[window % len(urls)], f"clerk{window}")
+        turn = itertools.cycle(urls if window % 2 else urls[::-1])
+        while True:
+            url = next(turn)
+            r = s.post(f"{url}/api/v1/windows/{window}/call-next", timeout=30)
+            if r.status_code == 204:
+                if issuing_done.is_set():
+                    return
+                time.sleep(0.02)
+                continue
+            if r.status_code != 200:
+                with lock:
+                    failures.append(f"call-next {r.status_code} {r.text[:200]}")
+                return
+            t = r.json()["ticket"]
+            with lock:
+                calls.append((t["id"], t["number"], window))
+            for action in ("start", "complete"):
+                done = s.post(f"{next(turn)}/api/v1/windows/{window}/{action}", timeout=30)
+                if done.status_code != 200:
+                    with lock:
+                        failures.append(f"{action} {done.status_code} {done.text[:200]}")
+                    return
+
+    with ThreadPoolExecutor(len(windows)) as clerks:
+        running = [clerks.submit(clerk, w) for w in windows]
+        with ThreadPoolExecutor(issuers) as pool:
+            list(pool.map(issuer, range(issuers)))
+        issuing_done.set()
+        for f in running:
+            f.result()
+    return Drained(issued, calls, failures)
 
 
 @pytest.fixture(scope="session")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
 from hall.idcard import make_valid
-from tests.scale.conftest import KIOSK, DisplayClient, issue, staff
+from tests.scale.conftest import KIOSK, DisplayClient, issue, issue_and_drain, staff
 
 ISSUERS_PER_PROCESS = 3
 TICKETS_PER_ISSUER = 30
@@ -43,59 +41,8 @@ def test_no_duplicate_number_and_no_double_call_across_processes(cluster) -> Non
     urls = [cluster.a.url, cluster.b.url]
     by_queue = _items_by_queue(cluster.a.url)
     mix = [by_queue["A"][0], by_queue["B"][0], by_queue["A"][1]]
-    issued: list[dict] = []
-    failures: list[str] = []
-    calls: list[tuple[int, str, int]] = []
-    lock = threading.Lock()
-    issuing_done = threading.Event()
-
-    def issuer(k: int) -> None:
-        url = urls[k % 2]
-        s = requests.Session()
-        mine = []
-        for i in range(TICKETS_PER_ISSUER):
-            r = s.post(f"{url}/api/v1/tickets", json={"items": [mix[(k + i) % 3]]}, headers=KIOSK, timeout=30)
-            if r.status_code == 201:
-                mine.append(r.json()["ticket"])
-            else:
-                with lock:
-                    failures.append(f"issue {r.status_code} {r.text[:200]}")
-        with lock:
-            issued.extend(mine)
-
-    def clerk(window: int) -> None:
-        # Every call goes to the other process than the last one: a window's session works on both.
-        s = staff(urls[window % 2], f"clerk{window}")
-        turn = itertools.cycle(urls if window % 2 else urls[::-1])
-        while True:
-            url = next(turn)
-            r = s.post(f"{url}/api/v1/windows/{window}/call-next", timeout=30)
-            if r.status_code == 204:
-                if issuing_done.is_set():
-                    return
-                time.sleep(0.02)
-                continue
-            if r.status_code != 200:
-                with lock:
-                    failures.append(f"call-next {r.status_code} {r.text[:200]}")
-                return
-            t = r.json()["ticket"]
-            with lock:
-                calls.append((t["id"], t["number"], window))
-            for action in ("start", "complete"):
-                done = s.post(f"{next(turn)}/api/v1/windows/{window}/{action}", timeout=30)
-                if done.status_code != 200:
-                    with lock:
-                        failures.append(f"{action} {done.status_code} {done.text[:200]}")
-                    return
-
-    with ThreadPoolExecutor(len(WINDOWS)) as clerks:
-        running = [clerks.submit(clerk, w) for w in WINDOWS]
-        with ThreadPoolExecutor(2 * ISSUERS_PER_PROCESS) as issuers:
-            list(issuers.map(issuer, range(2 * ISSUERS_PER_PROCESS)))
-        issuing_done.set()
-        for f in running:
-            f.result()
+    run = issue_and_drain(urls, WINDOWS, 2 * ISSUERS_PER_PROCESS, TICKETS_PER_ISSUER, mix)
+    issued, calls, failures = run.issued, run.calls, run.failures
 
     if failures:  # say why: the servers' tracebacks, not only the status codes
         logs = "".join(srv.log.read_text(errors="replace")[-4000:] for srv in (cluster.a, cluster.b))

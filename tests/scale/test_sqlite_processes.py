@@ -7,7 +7,6 @@ no ticket is called twice, and a call made on one process reaches a display conn
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
 from bench.server import Server
 from bench.services import WEB_ONLY_ENV, Redis
-from tests.scale.conftest import KIOSK, DisplayClient, issue, staff
+from tests.scale.conftest import DisplayClient, issue, issue_and_drain, staff
 
 ISSUERS = 6
 TICKETS_PER_ISSUER = 40
@@ -53,56 +51,8 @@ def pair(redis_server: Redis, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 def test_two_processes_on_one_sqlite_file_never_duplicate_or_double_call(pair: SqlitePair) -> None:
-    urls = [pair.a.url, pair.b.url]
-    issued: list[dict] = []
-    calls: list[int] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    done = threading.Event()
-
-    def issuer(k: int) -> None:
-        s = requests.Session()
-        mine = []
-        for _ in range(TICKETS_PER_ISSUER):
-            r = s.post(f"{urls[k % 2]}/api/v1/tickets", json={"items": ["YB001"]}, headers=KIOSK, timeout=30)
-            if r.status_code == 201:
-                mine.append(r.json()["ticket"])
-            else:
-                with lock:
-                    failures.append(f"issue {r.status_code} {r.text[:200]}")
-        with lock:
-            issued.extend(mine)
-
-    def clerk(window: int) -> None:
-        s = staff(urls[window % 2], f"clerk{window}")
-        turn = 0
-        while True:
-            url = urls[turn % 2]  # alternate processes: the window's session works on both
-            turn += 1
-            r = s.post(f"{url}/api/v1/windows/{window}/call-next", timeout=30)
-            if r.status_code == 204:
-                if done.is_set():
-                    return
-                continue
-            if r.status_code != 200:
-                with lock:
-                    failures.append(f"call-next {r.status_code} {r.text[:200]}")
-                return
-            with lock:
-                calls.append(r.json()["ticket"]["id"])
-            for action in ("start", "complete"):
-                if s.post(f"{urls[turn % 2]}/api/v1/windows/{window}/{action}", timeout=30).status_code != 200:
-                    with lock:
-                        failures.append(f"{action} refused")
-                    return
-
-    with ThreadPoolExecutor(len(WINDOWS)) as clerks:
-        running = [clerks.submit(clerk, w) for w in WINDOWS]
-        with ThreadPoolExecutor(ISSUERS) as issuers:
-            list(issuers.map(issuer, range(ISSUERS)))
-        done.set()
-        for f in running:
-            f.result()
+    run = issue_and_drain([pair.a.url, pair.b.url], WINDOWS, ISSUERS, TICKETS_PER_ISSUER, ["YB001"])
+    issued, calls, failures = run.issued, [i for i, _, _ in run.calls], run.failures
 
     if failures:
         logs = pair.a.log.read_text(errors="replace")[-4000:]
