@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,9 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # a flask command, "1" always, "0" never; strips are reconciled with the windows every N seconds.
         SERIAL_DEVICES=os.environ.get("HALL_SERIAL_DEVICES", "auto"),
         SERIAL_SYNC_SECONDS=float(os.environ.get("HALL_SERIAL_SYNC_SECONDS", "5")),
+        # Rehearse each hall's moves at start-up in a rolled-back transaction (Engine.warm_up): "auto" unless
+        # TESTING (test suites build hundreds of apps), "1" always, "0" never.
+        WARM_UP=os.environ.get("HALL_WARM_UP", "auto"),
     )
     if test_config:
         app.config.update(test_config)
@@ -290,6 +294,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_scheduler(app, svc)
     init_pages(app)
     init_cli(app)
+    if app.config["WARM_UP"] == "1" or (app.config["WARM_UP"] == "auto" and not app.config.get("TESTING")):
+        warm_up(svc)
     if not app.config.get("TESTING"):
         tune_gc()  # a serving process (python app.py, each gunicorn worker); test suites build hundreds of apps
 
@@ -318,6 +324,19 @@ def demo_banner(app: Flask) -> str:
     else:
         lines.append("demo accounts (password 'demo'): " + ", ".join(s["username"] for s in staff))
     return "\n".join(lines)
+
+
+def warm_up(svc: HallApp) -> None:
+    """Rehearse every hall's moves once (rolled back) so the first call of the day is as fast as the rest."""
+    started = time.perf_counter()
+    for hall_id in svc.hall_ids:
+        try:
+            moves = svc.engine.warm_up(hall_id)
+        except Exception:  # a rehearsal must never keep the hall from opening: the first moves are just slower
+            log.warning("warm-up of hall %s failed", hall_id, exc_info=True)
+            continue
+        log.info("warm-up of hall %s: %d moves rehearsed and rolled back", hall_id, moves)
+    log.info("warm-up took %.0f ms", (time.perf_counter() - started) * 1000)
 
 
 def tune_gc() -> None:

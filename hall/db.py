@@ -133,6 +133,18 @@ class Database:
                 session.close()
 
     @contextmanager
+    def rehearsal(self) -> Iterator[Session]:
+        """A write transaction that is always rolled back: work done in it leaves the database as it was."""
+        with self._serialised(), self.write_engine.connect() as conn:
+            trans = conn.begin()
+            session = Session(bind=conn, expire_on_commit=False)
+            try:
+                yield session
+            finally:
+                session.close()
+                trans.rollback()
+
+    @contextmanager
     def write_connection(self) -> Iterator[Any]:
         """A write transaction on a bare Core connection, for hot paths that need no ORM unit of work."""
         with self._serialised(), self.write_engine.begin() as conn:

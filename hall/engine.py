@@ -24,7 +24,7 @@ from hall.bus import EventBus
 from hall.catalog import HallRef, ItemRef, QueueRef
 from hall.clock import Clock, SystemClock
 from hall.db import Database
-from hall.errors import Conflict, Forbidden, Invalid, NotFound, TooMany
+from hall.errors import Conflict, Forbidden, HallError, Invalid, NotFound, TooMany
 from hall.events import DomainEvent, WindowChanged
 from hall.lifecycle import Action, State
 from hall.models import Ticket, Window
@@ -162,11 +162,16 @@ class Engine:
         self.enforce_hours = enforce_hours
         self._refs: TTLCache = TTLCache(maxsize=1024, ttl=5)
         self._refs_lock = threading.Lock()
+        self._rehearsal = threading.local()  # .tx: the rolled-back unit of work of warm_up() in this thread
 
     # --- plumbing ------------------------------------------------------------------------------
     @contextmanager
     def _tx(self) -> Iterator[_Tx]:
         """One write transaction; events are published only after it commits."""
+        rehearsal = getattr(self._rehearsal, "tx", None)
+        if rehearsal is not None:  # warm_up(): every move joins its one transaction, nothing is published
+            yield rehearsal
+            return
         with self.db.write() as session:
             tx = _Tx(Repository(session))
             yield tx
@@ -175,6 +180,10 @@ class Engine:
     @contextmanager
     def _core_tx(self) -> Iterator[_Tx]:
         """Like ``_tx`` on a bare connection: for moves that only run Core statements (issuing)."""
+        rehearsal = getattr(self._rehearsal, "tx", None)
+        if rehearsal is not None:
+            yield rehearsal
+            return
         with self.db.write_connection() as conn:
             tx = _Tx(Repository(None, conn))
             yield tx
@@ -323,6 +332,66 @@ class Engine:
                 self._refs[hall_id] = ref
         return ref
 
+    def warm_up(self, hall_id: int) -> int:
+        """Rehearse the day's moves in a transaction that is rolled back, so the first real ones are not slow.
+
+        SQLAlchemy compiles each statement shape the first time it runs: about 20 ms for a call-next, more than
+        the call itself, so on a freshly started server the first call reached the displays that much later. The
+        rehearsal issues a ticket for an item of every queue (plus a priority and a 一件事 ticket), then opens,
+        calls, starts and completes at every window as its clerk would (the statements an ORM flush sends
+        depend on which columns change, so the actor matters). Nothing is committed, audited or published: every
+        move joins one transaction that is rolled back. A move the hall refuses is skipped. Returns the moves run.
+        """
+        ref = self.reference(hall_id)
+        kiosk = Actor(name="warm-up", role="kiosk", hall_id=hall_id)
+        first: dict[str, ItemRef] = {}
+        for item in ref.items.values():
+            first.setdefault(item.queue_code, item)
+        issues = [([item.code], None) for item in first.values()]
+        if first:
+            issues.append(([next(iter(first.values())).code], "elderly"))
+        pair = next(
+            ((a.code, b.code) for a in ref.items.values() for b in ref.items.values() if a.department != b.department),
+            None,
+        )
+        if pair:
+            issues.append((list(pair), None))
+        done = 0
+        with self.db.rehearsal() as session:
+            self._rehearsal.tx = _Tx(Repository(session))
+            try:
+                windows = self._rehearsal.tx.repo.windows(hall_id)
+                any_clerk = next((w.clerk_id for w in windows if w.clerk_id is not None), None)
+                moves: list[Callable[[], Any]] = [
+                    lambda codes=codes, priority=priority: self.issue(kiosk, hall_id, codes, priority=priority)
+                    for codes, priority in issues
+                ]
+                for window in windows:
+                    clerk_id = window.clerk_id or any_clerk
+                    clerk = Actor(
+                        name="warm-up",
+                        role="clerk" if clerk_id is not None else "system",
+                        hall_id=hall_id,
+                        id=clerk_id,
+                        window_number=window.number,
+                    )
+                    moves += [
+                        lambda n=window.number, c=clerk: self.window_action(c, hall_id, n, "open"),
+                        *(
+                            lambda n=window.number, c=clerk, m=m: getattr(self, m)(c, hall_id, n)
+                            for m in ("call_next", "start", "complete")
+                        ),
+                    ]
+                for move in moves:
+                    try:
+                        move()
+                        done += 1
+                    except HallError:
+                        pass  # e.g. the window is open already or has nothing to call: the next move goes on
+            finally:
+                self._rehearsal.tx = None
+        return done
+
     def invalidate(self, hall_id: int | None = None) -> None:
         """Forget cached reference data (after an admin change)."""
         with self._refs_lock:
@@ -366,7 +435,7 @@ class Engine:
         settings = merged_settings(ref.settings)
         now = self.clock.now()
         day = numbering.service_day(now, ref.timezone)
-        if self.enforce_hours and channel != "appointment":
+        if self.enforce_hours and channel != "appointment" and getattr(self._rehearsal, "tx", None) is None:
             self._check_open(ref, now)
         missing = [c for c in codes if c not in ref.items]
         if missing:
