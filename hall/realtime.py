@@ -194,10 +194,12 @@ class Broadcaster:
     def _loop(self) -> None:
         while not self._stopped:
             self._wake.wait()
-            self._wake.clear()
             if self._stopped:
                 return
             self.socketio.sleep(self.interval)  # let a burst of events collapse into one refresh
+            # Cleared after the pause, not before: the burst's events that came during it are in this refresh
+            # and must not start a second one 0.2 s later, which would land on whatever the hall does next.
+            self._wake.clear()
             self.flush()
 
 

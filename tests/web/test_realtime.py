@@ -181,3 +181,22 @@ def test_a_refresh_waits_for_a_call_being_announced(app, svc) -> None:
             broadcaster._announced.notify_all()
     refresh.join(5)
     assert received(display, "queues", "/display") and received(display, "windows", "/display")
+
+
+def test_a_refresh_comes_a_full_pause_after_the_first_event_of_its_burst(app, kiosk, svc) -> None:
+    broadcaster = app.extensions["hall.broadcaster"]
+    broadcaster.interval = 0.5  # the pause in which a burst collapses (0.2 s in service), longer for a slow CI
+    display = sio(app).test_client(app, namespace="/display")
+    (snap,) = received(display, "snapshot", "/display")
+    waiting = sum(q["waiting"] for q in snap["queues"])
+    issue(kiosk)
+    time.sleep(0.1)
+    issue(kiosk)  # during the pause: part of the same refresh
+    assert [r["waiting"] for r in received(display, "queues", "/display")] == [waiting + 2]
+    time.sleep(0.2)
+    started = time.monotonic()
+    issue(kiosk)
+    (refresh,) = received(display, "queues", "/display")
+    # The second event of the first burst must not have left the loop awake: a refresh scheduled by it would
+    # come less than a pause after this event, splitting whatever burst comes next (calls, start, complete).
+    assert time.monotonic() - started >= 0.45 and refresh["waiting"] == waiting + 3
