@@ -168,8 +168,7 @@ class Engine:
     @contextmanager
     def _tx(self) -> Iterator[_Tx]:
         """One write transaction; events are published only after it commits."""
-        rehearsal = getattr(self._rehearsal, "tx", None)
-        if rehearsal is not None:  # warm_up(): every move joins its one transaction, nothing is published
+        if (rehearsal := self._rehearsing()) is not None:  # warm_up(): every move joins its one transaction
             yield rehearsal
             return
         with self.db.write() as session:
@@ -180,14 +179,17 @@ class Engine:
     @contextmanager
     def _core_tx(self) -> Iterator[_Tx]:
         """Like ``_tx`` on a bare connection: for moves that only run Core statements (issuing)."""
-        rehearsal = getattr(self._rehearsal, "tx", None)
-        if rehearsal is not None:
+        if (rehearsal := self._rehearsing()) is not None:
             yield rehearsal
             return
         with self.db.write_connection() as conn:
             tx = _Tx(Repository(None, conn))
             yield tx
         self.bus.publish(tx.events)
+
+    def _rehearsing(self) -> _Tx | None:
+        """The rolled-back unit of work of a ``warm_up`` running in this thread (its events are never published)."""
+        return getattr(self._rehearsal, "tx", None)
 
     def _audit(
         self,
@@ -362,9 +364,8 @@ class Engine:
             try:
                 windows = self._rehearsal.tx.repo.windows(hall_id)
                 any_clerk = next((w.clerk_id for w in windows if w.clerk_id is not None), None)
-                moves: list[Callable[[], Any]] = [
-                    lambda codes=codes, priority=priority: self.issue(kiosk, hall_id, codes, priority=priority)
-                    for codes, priority in issues
+                moves: list[tuple[Callable[..., Any], tuple, dict]] = [
+                    (self.issue, (kiosk, hall_id, codes), {"priority": priority}) for codes, priority in issues
                 ]
                 for window in windows:
                     clerk_id = window.clerk_id or any_clerk
@@ -375,16 +376,14 @@ class Engine:
                         id=clerk_id,
                         window_number=window.number,
                     )
+                    moves.append((self.window_action, (clerk, hall_id, window.number, "open"), {}))
                     moves += [
-                        lambda n=window.number, c=clerk: self.window_action(c, hall_id, n, "open"),
-                        *(
-                            lambda n=window.number, c=clerk, m=m: getattr(self, m)(c, hall_id, n)
-                            for m in ("call_next", "start", "complete")
-                        ),
+                        (move, (clerk, hall_id, window.number), {})
+                        for move in (self.call_next, self.start, self.complete)
                     ]
-                for move in moves:
+                for move, args, kwargs in moves:
                     try:
-                        move()
+                        move(*args, **kwargs)
                         done += 1
                     except HallError:
                         pass  # e.g. the window is open already or has nothing to call: the next move goes on
@@ -435,7 +434,7 @@ class Engine:
         settings = merged_settings(ref.settings)
         now = self.clock.now()
         day = numbering.service_day(now, ref.timezone)
-        if self.enforce_hours and channel != "appointment" and getattr(self._rehearsal, "tx", None) is None:
+        if self.enforce_hours and channel != "appointment" and self._rehearsing() is None:
             self._check_open(ref, now)
         missing = [c for c in codes if c not in ref.items]
         if missing:
