@@ -137,7 +137,7 @@ class Database:
         """A write transaction that is always rolled back: work done in it leaves the database as it was."""
         with self._serialised(), self.write_engine.connect() as conn:
             trans = conn.begin()
-            session = Session(bind=conn, expire_on_commit=False)
+            session = self._writer(bind=conn)  # the writers' session settings, on this one connection
             try:
                 yield session
             finally:
