@@ -7,6 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, jsonify, request
+from flask_babel import gettext
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -126,9 +127,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HallError)
     def _hall_error(exc: HallError) -> Any:
-        if not request.path.startswith("/api/"):
-            return error_response(exc.status, exc.code, exc.message, exc.details)
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        # A fixed message has its English in messages.po (``?lang=en``); one with values in it stays Chinese.
+        return error_response(exc.status, exc.code, gettext(exc.message), exc.details)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Any:
