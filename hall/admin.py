@@ -53,6 +53,7 @@ TIDAL_DEFAULTS: dict[str, Any] = {
     "use_load": True,
 }
 MIN_PASSWORD = 8
+NO_OPENING_DAY = "每周至少要有一天开放：请为工作日、周六或周日设置开放时段"
 
 
 def item_view(item: Item) -> dict[str, Any]:
@@ -115,6 +116,10 @@ def validate_hours(raw: dict[str, Any]) -> dict[str, Any]:
         hours = schedule.parse_hours(raw)
     except (ValueError, KeyError, TypeError) as exc:
         raise _invalid("hours", str(exc)) from exc
+    try:
+        schedule.check_opens(hours)
+    except ValueError as exc:  # the hall would never open, and working-day deadlines could not be counted
+        raise Invalid(NO_OPENING_DAY, code="no_opening_day", details={"hours": [str(exc)]}) from exc
     for name in ("weekdays", "saturday", "sunday"):
         sessions = getattr(hours, name)
         for (_, end), (start, _) in zip(sessions, sessions[1:], strict=False):

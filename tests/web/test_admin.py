@@ -279,3 +279,16 @@ def test_admin_page_is_served_without_a_cdn(client) -> None:
     html = r.get_data(as_text=True)
     assert "login-form" in html and "X-CSRFToken" in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_hours_without_an_opening_day_are_refused(staff, svc) -> None:
+    admin = staff("admin")
+    for closed in ({"weekdays": []}, {"weekdays": [], "saturday": [], "sunday": [], "workdays": ["2026-12-05"]}):
+        r = admin.put("/api/v1/admin/hours", json=closed)
+        assert r.status_code == 422 and r.get_json()["error"]["code"] == "no_opening_day", r.get_json()
+        assert "至少要有一天开放" in r.get_json()["error"]["message"]
+    r = admin.put("/api/v1/admin/hours?lang=en", json={"weekdays": []})
+    assert "at least one day of the week" in r.get_json()["error"]["message"]
+    assert admin.get("/api/v1/admin/hours").get_json()["weekdays"] == [["08:30", "17:30"]], "nothing stored"
+    assert audit_rows(svc, "admin.hours") == []
+    assert admin.put("/api/v1/admin/hours", json={"weekdays": [], "saturday": [["09:00", "12:00"]]}).status_code == 200
