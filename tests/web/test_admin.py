@@ -154,9 +154,12 @@ def test_devices_created_rotated_and_deactivated(app, staff, svc) -> None:
     assert device.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 401
 
     r = admin.post("/api/v1/admin/devices/kiosk-9/token")
-    assert r.status_code == 200 and r.get_json()["device"]["active"] is True
+    assert r.status_code == 200 and r.get_json()["device"]["active"] is False, "rotating does not reactivate"
     fresh = app.test_client()
     fresh.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {r.get_json()['token']}"
+    assert fresh.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 401, "still deactivated"
+    r = admin.post("/api/v1/admin/devices/kiosk-9/activate")
+    assert r.status_code == 200 and r.get_json()["device"]["active"] is True
     assert fresh.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 201
     assert device.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 401  # the old token is dead
 
@@ -171,6 +174,7 @@ def test_devices_created_rotated_and_deactivated(app, staff, svc) -> None:
     assert admin.post("/api/v1/admin/devices", json={"name": "x", "kind": "toaster"}).status_code == 422
     assert admin.post("/api/v1/admin/devices", json={"name": "pad-x", "kind": "rater"}).status_code == 422
     assert admin.post("/api/v1/admin/devices/none/deactivate").status_code == 404
+    assert admin.post("/api/v1/admin/devices/none/activate").status_code == 404
 
 
 def test_notices_replace_what_the_hall_display_shows(staff, svc) -> None:
