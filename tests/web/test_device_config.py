@@ -103,3 +103,13 @@ def test_host_lists() -> None:
     }
     listed = toml_hosts(data)
     assert listed.allows("10.0.0.5") and listed.allows("10.0.0.6") and not listed.allows("10.0.0.7")
+
+
+def test_every_device_of_the_demo_toml_passes_the_web_policy() -> None:
+    from devices.policy import check_config
+
+    data = hall_config.load(None)
+    hosts = toml_hosts(data)
+    for device in data["devices"]:
+        config = dict(device.get("config") or {})
+        assert check_config(device["kind"], device["name"], device.get("window"), config, hosts) == config
