@@ -110,14 +110,19 @@ def _invalid(field: str, message: str) -> Invalid:
     return Invalid(f"请求内容有误：{field}: {message}", details={field: [message]})
 
 
-def validate_hours(raw: dict[str, Any]) -> dict[str, Any]:
-    """Opening hours as stored in the hall settings, checked with hall.schedule (sessions ordered, no overlap)."""
+def validate_hours(raw: dict[str, Any], *, require_open: bool = True) -> dict[str, Any]:
+    """Opening hours as stored in the hall settings, checked with hall.schedule (sessions ordered, no overlap).
+
+    ``require_open`` refuses a week with no opening day; reading stored hours skips it, so hours saved before
+    that rule can still be shown and put right.
+    """
     try:
         hours = schedule.parse_hours(raw)
     except (ValueError, KeyError, TypeError) as exc:
         raise _invalid("hours", str(exc)) from exc
     try:
-        schedule.check_opens(hours)
+        if require_open:
+            schedule.check_opens(hours)
     except ValueError as exc:  # the hall would never open, and working-day deadlines could not be counted
         raise Invalid(NO_OPENING_DAY, code="no_opening_day", details={"hours": [str(exc)]}) from exc
     for name in ("weekdays", "saturday", "sunday"):
@@ -464,7 +469,7 @@ class Admin:
     def hours(self, hall_id: int) -> dict[str, Any]:
         """The stored opening hours (defaults filled in)."""
         raw = self._settings(hall_id).get("hours") or {}
-        return validate_hours({"weekdays": [["08:30", "17:30"]], **raw})
+        return validate_hours({"weekdays": [["08:30", "17:30"]], **raw}, require_open=False)
 
     def set_hours(self, actor: Actor, hall_id: int, raw: dict[str, Any]) -> dict[str, Any]:
         """Replace the opening hours (validated with hall.schedule.parse_hours)."""

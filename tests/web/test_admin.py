@@ -296,3 +296,16 @@ def test_hours_without_an_opening_day_are_refused(staff, svc) -> None:
     assert admin.get("/api/v1/admin/hours").get_json()["weekdays"] == [["08:30", "17:30"]], "nothing stored"
     assert audit_rows(svc, "admin.hours") == []
     assert admin.put("/api/v1/admin/hours", json={"weekdays": [], "saturday": [["09:00", "12:00"]]}).status_code == 200
+
+
+def test_hours_stored_before_the_rule_can_still_be_read_and_mended(staff, svc) -> None:
+    from hall.models import Hall
+
+    with svc.db.write() as session:
+        hall = session.get(Hall, svc.hall_id)
+        hall.settings = {**hall.settings, "hours": {"weekdays": [], "saturday": [], "sunday": []}}
+    svc.engine.invalidate(svc.hall_id)
+    admin = staff("admin")
+    r = admin.get("/api/v1/admin/hours")
+    assert r.status_code == 200 and r.get_json()["weekdays"] == [], r.get_json()
+    assert admin.put("/api/v1/admin/hours", json={"weekdays": [["08:30", "17:30"]]}).status_code == 200
