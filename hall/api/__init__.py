@@ -143,7 +143,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HallError)
     def _hall_error(exc: HallError) -> Any:
         # A fixed message has its English in messages.po (``?lang=en``); one with values in it stays Chinese.
-        return error_response(exc.status, exc.code, gettext(exc.message), exc.details)
+        message = gettext(exc.message) if exc.message else exc.message  # gettext("") is the catalogue header
+        return error_response(exc.status, exc.code, message, exc.details)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Any:
