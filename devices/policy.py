@@ -11,7 +11,8 @@ admin account, reachable over the network) may store only:
   devices use, and ``[admin_devices] allowed_hosts`` of the hall TOML (names, addresses or networks such as
   ``192.168.10.0/24``).
 
-Every key of ``config`` must be known for the kind (a typo is refused, not silently ignored).
+Every key of ``config`` must be known for the kind (a typo is refused, not silently ignored). An empty config
+stays allowed for every kind: the device is registered (its token made) and connected later.
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ def _printer(raw: Any, hosts: HostList, field: str) -> dict[str, Any]:
 def check_config(kind: str, name: str, window: int | None, config: dict[str, Any], hosts: HostList) -> dict[str, Any]:
     """The config the web API may store for a device of ``kind``; RefusedConfig says which key and why."""
     config = dict(config or {})
+    if not config:  # registered now, connected later (the admin page's form sends no config)
+        return config
     if kind in SERIAL_KINDS:
         try:
             spec = DeviceSpec.from_config(name, kind, window, config)

@@ -29,7 +29,7 @@ def post(admin, name: str, kind: str, config: dict, window: int | None = None):
         ("kiosk", {"printer": {"url": "tcp://203.0.113.5:9100"}}, "device_host_refused"),
         ("printer", {"url": "serial:///etc/passwd"}, "device_url_refused"),
         ("printer", {"url": "tcp://127.0.0.1:9100", "colour": "red"}, "bad_device_config"),
-        ("printer", {}, "bad_device_config"),
+        ("printer", {"encoding": "gb18030"}, "bad_device_config"),
         ("kiosk", {"printer": {"url": "tcp://127.0.0.1:9100"}, "autorun": "x"}, "bad_device_config"),
         ("display", {"url": "tcp://127.0.0.1:9100"}, "bad_device_config"),
     ],
@@ -65,6 +65,8 @@ def test_the_demo_emulators_and_the_tomls_hosts_are_accepted(staff) -> None:
         ("pad-9", "pad", {"driver": "hall-serial", "url": "/dev/ttyUSB1", "address": 2}, 3),
         ("kiosk-8", "kiosk", {}, None),
         ("display-9", "display", {}, None),
+        ("printer-0", "printer", {}, None),
+        ("led-0", "led", {}, 4),
     ]
     for name, kind, config, window in ok:
         r = post(admin, name, kind, config, window)
