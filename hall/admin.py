@@ -423,6 +423,26 @@ class Admin:
         self._done(actor, hall_id, "admin.device.create", f"device {after['name']}", None, after)
         return after, token
 
+    def set_device_config(self, actor: Actor, hall_id: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Replace a device's ``config`` (checked by the caller against the device policy); audited with both."""
+        with self._change(actor, hall_id) as session:
+            device = session.scalar(select(Device).where(Device.hall_id == hall_id, Device.name == name))
+            if device is None:
+                raise NotFound(f"设备不存在: {name}", code="device_not_found")
+            before = dict(device.config or {})
+            device.config = dict(config)
+            after = device_view(device)
+        self._done(actor, hall_id, "admin.device.config", f"device {name}", {"config": before}, {"config": config})
+        return after
+
+    def device_kind(self, hall_id: int, name: str) -> tuple[str, int | None]:
+        """A device's kind and window (NotFound when there is no such device)."""
+        with self.db.read() as session:
+            device = session.scalar(select(Device).where(Device.hall_id == hall_id, Device.name == name))
+            if device is None:
+                raise NotFound(f"设备不存在: {name}", code="device_not_found")
+            return device.kind, device.window_number
+
     def set_device_active(self, actor: Actor, hall_id: int, name: str, active: bool) -> dict[str, Any]:
         """Deactivate (its token is refused at once, once principals are forgotten) or reactivate a device."""
         with self._change(actor, hall_id) as session:

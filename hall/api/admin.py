@@ -194,6 +194,12 @@ class AdminDeviceIn(Strict):
     )
 
 
+class AdminDeviceConfigIn(Strict):
+    """A device's new ``config`` (the same rules as when it is registered)."""
+
+    config = AdminDeviceIn._declared_fields["config"]
+
+
 class AdminDeviceOut(ma.Schema):
     """A device (never its token)."""
 
@@ -432,15 +438,33 @@ def list_devices() -> Any:
 @blp.response(201, AdminDeviceEnvelope)
 def create_device(args: dict[str, Any]) -> Any:
     """Register a device; the response carries its token, shown this once."""
-    from devices.policy import RefusedConfig, check_config
-
     actor, hall_id = _who()
-    try:
-        config = check_config(args["kind"], args["name"], args.get("window"), args["config"], _device_hosts(hall_id))
-    except RefusedConfig as exc:
-        raise Invalid(f"请求内容有误：{exc.field}: {exc}", code=exc.code, details={exc.field: [str(exc)]}) from None
+    config = _checked_config(hall_id, args["kind"], args["name"], args.get("window"), args["config"])
     device, token = _admin().create_device(actor, hall_id, {**args, "config": config})
     return {"device": device, "token": token}
+
+
+@blp.route("/devices/<name>", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminDeviceConfigIn)
+@blp.response(200, AdminDeviceEnvelope)
+def put_device_config(args: dict[str, Any], name: str) -> Any:
+    """Replace a device's config (e.g. connect a printer registered earlier); audited with before and after."""
+    actor, hall_id = _who()
+    admin = _admin()
+    kind, window = admin.device_kind(hall_id, name)
+    config = _checked_config(hall_id, kind, name, window, args["config"])
+    return {"device": admin.set_device_config(actor, hall_id, name, config)}
+
+
+def _checked_config(hall_id: int, kind: str, name: str, window: int | None, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` as the device policy allows it from the web (devices/policy.py), else 422 with the key."""
+    from devices.policy import RefusedConfig, check_config
+
+    try:
+        return check_config(kind, name, window, config, _device_hosts(hall_id))
+    except RefusedConfig as exc:
+        raise Invalid(f"请求内容有误：{exc.field}: {exc}", code=exc.code, details={exc.field: [str(exc)]}) from None
 
 
 def _device_hosts(hall_id: int) -> Any:

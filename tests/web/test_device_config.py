@@ -115,3 +115,22 @@ def test_every_device_of_the_demo_toml_passes_the_web_policy() -> None:
     for device in data["devices"]:
         config = dict(device.get("config") or {})
         assert check_config(device["kind"], device["name"], device.get("window"), config, hosts) == config
+
+
+def test_a_config_is_replaced_under_the_same_rules_and_audited(staff, svc) -> None:
+    from hall import audit
+
+    admin = staff("admin")
+    assert post(admin, "printer-5", "printer", {}).status_code == 201
+    r = admin.put("/api/v1/admin/devices/printer-5", json={"config": {"url": "file:///tmp/slip.bin"}})
+    assert r.status_code == 422 and error_code(r) == "device_url_refused"
+    r = admin.put("/api/v1/admin/devices/kiosk-1", json={"config": {"printer": {"url": "tcp://evil.example:9100"}}})
+    assert r.status_code == 422 and error_code(r) == "device_host_refused"
+    r = admin.put("/api/v1/admin/devices/printer-5", json={"config": {"url": "tcp://127.0.0.1:9105"}})
+    assert r.status_code == 200 and r.get_json()["device"]["name"] == "printer-5", r.get_json()
+    assert admin.put("/api/v1/admin/devices/nope", json={"config": {}}).status_code == 404
+    assert staff("manager").put("/api/v1/admin/devices/printer-5", json={"config": {}}).status_code == 403
+    rows = audit.search(svc.db, svc.hall_id, action="admin.device.config")
+    assert [(row["before"], row["after"]) for row in rows] == [
+        ({"config": {}}, {"config": {"url": "tcp://127.0.0.1:9105"}})
+    ]
