@@ -134,3 +134,10 @@ def test_a_config_is_replaced_under_the_same_rules_and_audited(staff, svc) -> No
     assert [(row["before"], row["after"]) for row in rows] == [
         ({"config": {}}, {"config": {"url": "tcp://127.0.0.1:9105"}})
     ]
+
+
+def test_a_malformed_host_list_fails_at_start_up() -> None:
+    data = hall_config.load(None)
+    data["admin_devices"] = {"allowed_hosts": "192.168.1.0/24"}
+    with pytest.raises(hall_config.ConfigError, match="allowed_hosts"):
+        hall_config.validate(data, "hall.toml")
