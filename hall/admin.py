@@ -53,6 +53,7 @@ TIDAL_DEFAULTS: dict[str, Any] = {
     "use_load": True,
 }
 MIN_PASSWORD = 8
+NO_OPENING_DAY = "每周至少要有一天开放：请为工作日、周六或周日设置开放时段"
 
 
 def item_view(item: Item) -> dict[str, Any]:
@@ -109,12 +110,21 @@ def _invalid(field: str, message: str) -> Invalid:
     return Invalid(f"请求内容有误：{field}: {message}", details={field: [message]})
 
 
-def validate_hours(raw: dict[str, Any]) -> dict[str, Any]:
-    """Opening hours as stored in the hall settings, checked with hall.schedule (sessions ordered, no overlap)."""
+def validate_hours(raw: dict[str, Any], *, require_open: bool = True) -> dict[str, Any]:
+    """Opening hours as stored in the hall settings, checked with hall.schedule (sessions ordered, no overlap).
+
+    ``require_open`` refuses a week with no opening day; reading stored hours skips it, so hours saved before
+    that rule can still be shown and put right.
+    """
     try:
         hours = schedule.parse_hours(raw)
     except (ValueError, KeyError, TypeError) as exc:
         raise _invalid("hours", str(exc)) from exc
+    try:
+        if require_open:
+            schedule.check_opens(hours)
+    except ValueError as exc:  # the hall would never open, and working-day deadlines could not be counted
+        raise Invalid(NO_OPENING_DAY, code="no_opening_day", details={"hours": [str(exc)]}) from exc
     for name in ("weekdays", "saturday", "sunday"):
         sessions = getattr(hours, name)
         for (_, end), (start, _) in zip(sessions, sessions[1:], strict=False):
@@ -413,6 +423,26 @@ class Admin:
         self._done(actor, hall_id, "admin.device.create", f"device {after['name']}", None, after)
         return after, token
 
+    def set_device_config(self, actor: Actor, hall_id: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Replace a device's ``config`` (checked by the caller against the device policy); audited with both."""
+        with self._change(actor, hall_id) as session:
+            device = session.scalar(select(Device).where(Device.hall_id == hall_id, Device.name == name))
+            if device is None:
+                raise NotFound(f"设备不存在: {name}", code="device_not_found")
+            before = dict(device.config or {})
+            device.config = dict(config)
+            after = device_view(device)
+        self._done(actor, hall_id, "admin.device.config", f"device {name}", {"config": before}, {"config": config})
+        return after
+
+    def device_kind(self, hall_id: int, name: str) -> tuple[str, int | None]:
+        """A device's kind and window (NotFound when there is no such device)."""
+        with self.db.read() as session:
+            device = session.scalar(select(Device).where(Device.hall_id == hall_id, Device.name == name))
+            if device is None:
+                raise NotFound(f"设备不存在: {name}", code="device_not_found")
+            return device.kind, device.window_number
+
     def set_device_active(self, actor: Actor, hall_id: int, name: str, active: bool) -> dict[str, Any]:
         """Deactivate (its token is refused at once, once principals are forgotten) or reactivate a device."""
         with self._change(actor, hall_id) as session:
@@ -459,7 +489,7 @@ class Admin:
     def hours(self, hall_id: int) -> dict[str, Any]:
         """The stored opening hours (defaults filled in)."""
         raw = self._settings(hall_id).get("hours") or {}
-        return validate_hours({"weekdays": [["08:30", "17:30"]], **raw})
+        return validate_hours({"weekdays": [["08:30", "17:30"]], **raw}, require_open=False)
 
     def set_hours(self, actor: Actor, hall_id: int, raw: dict[str, Any]) -> dict[str, Any]:
         """Replace the opening hours (validated with hall.schedule.parse_hours)."""

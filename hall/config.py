@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from hall import schedule
 from hall.db import Database
 from hall.models import Device, Hall, Item, Queue, User, Window
 from hall.passwords import Passwords
@@ -94,6 +95,13 @@ def validate(data: dict[str, Any], where: str = "config") -> None:
             raise ConfigError(f"{where}: staff {s.get('username')} has unknown role {s.get('role')}")
         if s.get("window") is not None and s["window"] not in numbers:
             raise ConfigError(f"{where}: staff {s.get('username')} works unknown window {s['window']}")
+    hosts = (data.get("admin_devices") or {}).get("allowed_hosts", [])
+    if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
+        raise ConfigError(f"{where}: [admin_devices] allowed_hosts must be a list of host names, addresses or networks")
+    try:
+        schedule.check_opens(schedule.parse_hours(data.get("hours") or {}))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{where}: [hours]: {exc}") from exc
     from hall.operations import validate_settings
     from hall.roster import validate_rota
 

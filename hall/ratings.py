@@ -7,6 +7,7 @@ rated what stays with supervisors. Core module: no Flask, Socket.IO or device co
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,8 @@ from hall.errors import Conflict, Forbidden, Invalid, NotFound
 from hall.events import CaseChanged, RatingReceived
 from hall.models import FollowUpCase, Rating, Ticket, TicketItem, User
 from hall.repository import Repository
+
+log = logging.getLogger(__name__)
 
 SCORES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 INDICATORS = ("overall", "efficiency", "level", "attitude")  # 整体满意度、服务效率、服务水平、服务态度
@@ -50,13 +53,16 @@ def settings_of(hall_settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_working_days(start: date, days: int, hours: schedule.Hours) -> date:
-    """The date ``days`` working days after ``start`` (holidays and 调休 from the hall calendar)."""
-    day, left = start, days
-    while left > 0:
-        day += timedelta(days=1)
-        if schedule.is_working_day(day, hours):
-            left -= 1
-    return day
+    """The date ``days`` working days after ``start`` (holidays and 调休 from the hall calendar).
+
+    A calendar with no working day ahead (a bad hours setting) falls back to calendar days, so a 差评 is never
+    lost or held up by it; the walk itself is bounded (schedule.MAX_LOOKAHEAD_DAYS).
+    """
+    try:
+        return schedule.add_working_days(start, days, hours)
+    except schedule.NoWorkingDay:
+        log.warning("no working days in the hall calendar after %s; deadline counted in calendar days", start)
+        return start + timedelta(days=days)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Core module: no Flask. The API and the exports call ``report``; the dashboard's 
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,7 +55,7 @@ class Reporter:
             catalogue=self._catalogue(hall_id),
             windows=dict(ref.window_names),
             clerks=clerks,
-            due=lambda start, days: add_working_days(start, days, hours),
+            due=functools.cache(lambda start, days: add_working_days(start, days, hours)),  # one walk per day
             now=self.engine.clock.now(),
             tz=tz,
             kpi=reports.kpi_settings(ref.settings),

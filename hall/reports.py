@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -545,9 +546,20 @@ def to_csv(report: dict[str, Any], key_label: str = KEY_LABEL, name_label: str =
     return out.getvalue().encode("utf-8-sig")
 
 
+# Control characters a spreadsheet cell cannot hold (openpyxl's IllegalCharacterError, XML 1.0): a window or
+# item name with one (typed, pasted or imported) must not break the export.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _inert(text: str) -> str:
-    """A name starting like a formula (=, +, -, @) must not run in a spreadsheet: quote it."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    """Cell text made safe: control characters dropped, and a formula start (= + - @ tab CR) quoted with '."""
+    text = _ILLEGAL.sub("", text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _cell(value: Any) -> Any:
+    """An XLSX cell value: numbers as they are, text through _inert."""
+    return _inert(value) if isinstance(value, str) else value
 
 
 NUMBER_FORMATS = {"count": "0", "minutes": "0.0", "rate": "0.0%"}
@@ -570,20 +582,20 @@ def to_xlsx(
 
     book = Workbook()
     sheet = book.active
-    sheet.title = title[:31]
+    sheet.title = re.sub(r"[\\/*?:\[\]]", "", _ILLEGAL.sub("", title))[:31] or "report"
     columns = report["columns"]
-    sheet.append([key_label, name_label, *(c["label"] for c in columns)])
+    sheet.append([_cell(key_label), _cell(name_label), *(_cell(c["label"]) for c in columns)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for r in report["rows"]:
-        sheet.append([r["key"], _inert(r["label"]), *(r["figures"][c["key"]] for c in columns)])
+        sheet.append([_cell(r["key"]), _cell(r["label"]), *(_cell(r["figures"][c["key"]]) for c in columns)])
         for n, c in enumerate(columns, start=3):
             sheet.cell(row=sheet.max_row, column=n).number_format = NUMBER_FORMATS[c["unit"]]
     sheet.freeze_panes = "C2"
     sheet.column_dimensions["B"].width = 28
     about = book.create_sheet("info")
     for pair in info:
-        about.append(list(pair))
+        about.append([_cell(text) for text in pair])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

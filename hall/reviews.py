@@ -4,7 +4,11 @@ approves → the window closes the 办件 (办结). Either check may send it bac
 Items marked ``review_chain`` in the catalogue go through it after the window has served the citizen.
 Risk control is any account listed in ``[hall.settings.review] risk_control`` (usernames), or a manager;
 the approval belongs to today's duty leader (hall.roster), or a manager when the roster names nobody.
-Core module: no Flask.
+
+Separation of duties (四眼原则): submit, check and approve are three different people, and whoever checked or
+approved may not close. The submitting window may close its own 办件 (一窗受理、一柜台办结): closing hands the
+result to the citizen, it is not a control. So a manager who names himself duty leader, or a clerk who is also
+risk control, cannot push a review through alone. Core module: no Flask.
 """
 
 from __future__ import annotations
@@ -24,6 +28,20 @@ STEPS: dict[str, tuple[str, str]] = {  # action → (from status, to status when
     "approve": ("checked", "approved"),
     "close": ("approved", "closed"),
 }
+# action → the earlier steps whose actor may not take it (separation of duties).
+EXCLUDES: dict[str, frozenset[str]] = {
+    "check": frozenset({"submit"}),
+    "approve": frozenset({"submit", "check"}),
+    "close": frozenset({"check", "approve"}),
+}
+
+
+def conflicting_step(actor_name: str, action: str, steps: list[dict[str, Any]]) -> str | None:
+    """The earlier step of this review that ``actor_name`` took and that rules out ``action`` (else None)."""
+    for step in steps:
+        if step.get("by") == actor_name and step.get("step") in EXCLUDES.get(action, ()):
+            return str(step["step"])
+    return None
 
 
 class Reviews:
@@ -45,7 +63,9 @@ class Reviews:
         return leader["username"] if leader else None
 
     def may(self, actor: Actor, hall_id: int, action: str, case: dict[str, Any]) -> bool:
-        """Whether ``actor`` takes this step now."""
+        """Whether ``actor`` takes this step now (their role allows it and they took no conflicting step)."""
+        if conflicting_step(actor.name, action, case["steps"]):
+            return False
         if action == "check":
             return actor.name in self._risk_users(hall_id) or actor.role in ("manager", "admin")
         if action == "approve":
@@ -119,6 +139,13 @@ class Reviews:
                 raise NotFound("审核事项不存在", code="review_not_found")
             number = session.scalar(select(Ticket.number).where(Ticket.id == case.ticket_id))
             view = _view(case, number)
+            earlier = conflicting_step(actor.name, action, view["steps"])
+            if earlier is not None:
+                raise Forbidden(
+                    "同一审核事项的各步骤须由不同人员办理，请由其他人员办理这一步",
+                    code="separation_of_duties",
+                    details={"step": action, "already": earlier},
+                )
             if not self.may(actor, hall_id, action, view):
                 raise Forbidden(_WHO[action], code="not_your_step")
             source, target = STEPS[action]
@@ -165,7 +192,7 @@ _NAMES = {
     "closed": "已办结",
     "rejected": "已退回",
 }
-_ACTIONS = {"check": "风控审核", "approve": "审批", "close": "办结"}
+_ACTIONS = {"submit": "提交", "check": "风控审核", "approve": "审批", "close": "办结"}
 _WHO = {
     "check": "只有风控岗（或大厅负责人）可以审核",
     "approve": "只有今日值班领导可以审批",

@@ -16,6 +16,13 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 
 Session = tuple[time, time]
+# How far a calendar walk may look ahead before it gives up: five years covers the longest 办理时限 the admin
+# accepts (365 working days) on a one-day-a-week hall plus holidays, and costs about 10 ms when it runs out.
+MAX_LOOKAHEAD_DAYS = 5 * 366
+
+
+class NoWorkingDay(ValueError):
+    """A calendar walk found too few working days within MAX_LOOKAHEAD_DAYS (the hall never opens)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,28 @@ def parse_hours(raw: dict[str, Any] | None, timezone: str = "Asia/Shanghai") -> 
         workdays=frozenset(date.fromisoformat(d) for d in raw.get("workdays", [])),
         timezone=timezone,
     )
+
+
+def check_opens(hours: Hours) -> None:
+    """Raise ValueError when no day of the week has an opening session (the hall would never open)."""
+    if not (hours.weekdays or hours.saturday or hours.sunday):
+        raise ValueError("no day of the week has opening hours (weekdays, saturday and sunday are all empty)")
+
+
+def add_working_days(start: date, days: int, hours: Hours, limit: int = MAX_LOOKAHEAD_DAYS) -> date:
+    """The date ``days`` working days after ``start``; NoWorkingDay when they do not fit in ``limit`` days."""
+    if days > 0 and not (hours.weekdays or hours.saturday or hours.sunday):
+        raise NoWorkingDay(f"the hall never opens: no {days} working days after {start}")
+    day, left = start, days
+    for _ in range(limit):
+        if left <= 0:
+            return day
+        day += timedelta(days=1)
+        if is_working_day(day, hours):
+            left -= 1
+    if left <= 0:
+        return day
+    raise NoWorkingDay(f"fewer than {days} working days within {limit} days after {start}")
 
 
 def day_kind(day: date, hours: Hours) -> str:

@@ -7,8 +7,10 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext
 from flask_smorest import Api
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -102,8 +104,22 @@ def _flatten(details: Any, prefix: str = "") -> list[str]:
 api = HallApi()
 
 
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with the API's nesting bound on ``request.get_json`` too (a ValueError there is a 400)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse like Flask, refusing bodies nested deeper than MAX_JSON_DEPTH."""
+        from hall.api.blueprint import load_json
+
+        return load_json(s)
+
+
 def init_app(app: Flask) -> None:
     """Register the API blueprints, the OpenAPI document and the error handlers."""
+    bounded = BoundedJSONProvider(app)
+    for setting in ("ensure_ascii", "sort_keys", "compact", "mimetype"):  # as init_config set them
+        setattr(bounded, setting, getattr(app.json, setting))
+    app.json = bounded
     app.config.setdefault("API_TITLE", "hall API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
@@ -126,9 +142,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HallError)
     def _hall_error(exc: HallError) -> Any:
-        if not request.path.startswith("/api/"):
-            return error_response(exc.status, exc.code, exc.message, exc.details)
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        # A fixed message has its English in messages.po (``?lang=en``); one with values in it stays Chinese.
+        message = gettext(exc.message) if exc.message else exc.message  # gettext("") is the catalogue header
+        return error_response(exc.status, exc.code, message, exc.details)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError) -> Any:
@@ -141,6 +157,20 @@ def init_app(app: Flask) -> None:
         # ids; this keeps one that slips through a 422 instead of a 500 (API fuzzing found such fields).
         log.warning("value out of range on %s %s: %s", request.method, request.path, exc.__class__.__name__)
         return error_response(422, "invalid", "请求内容有误：数值超出范围")
+
+    @app.errorhandler(StatementError)
+    def _bad_parameter(exc: StatementError) -> Any:
+        # SQLAlchemy wraps an error raised while binding a parameter (a date whose arithmetic overflows, an
+        # integer too large for the driver); the schemas bound such values, this keeps a miss a 422, not a 500.
+        if isinstance(exc.orig, OverflowError):  # a ValueError (naive datetime) is our bug: it stays a 500
+            return _out_of_range(exc)
+        return _unexpected(exc)
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Any:
+        # JSON bodies are depth-bounded when parsed (hall.api.blueprint); this is the net behind it.
+        log.warning("recursion too deep on %s %s", request.method, request.path)
+        return error_response(400, "bad_request", "请求格式错误：嵌套层数过多")
 
     @app.errorhandler(OperationalError)
     def _db_down(exc: OperationalError) -> Any:

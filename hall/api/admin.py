@@ -15,7 +15,8 @@ from marshmallow import validate
 from hall.admin import DEVICE_KINDS, NO_SHOW_MODES, Admin
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import ItemOut, Strict
-from hall.config import HANDLING_CLASSES, ROLES, WINDOW_KINDS
+from hall.config import HANDLING_CLASSES, ROLES, WINDOW_KINDS, ConfigError, load_all
+from hall.errors import Invalid
 from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, forget_principals, require_roles
 
@@ -182,7 +183,21 @@ class AdminDeviceIn(Strict):
     name = ma.fields.String(required=True, validate=NAME)
     kind = ma.fields.String(required=True, validate=validate.OneOf(DEVICE_KINDS))
     window = WINDOW_NO
-    config = ma.fields.Dict(load_default=dict)
+    config = ma.fields.Dict(
+        load_default=dict,
+        metadata={
+            "description": "per kind (docs/devices.md): kiosk {printer: {…}}; printer {url, encoding, width_mm, qr, "
+            "timeout}; led/pad/keypad {driver, url, address, …}; display and rater none. Unknown keys are refused; "
+            "URLs only tcp://, usb://, serial:///dev/…, socket://, rfc2217:// or /dev/…, network hosts only "
+            "from the hall TOML's allow-list (loopback, its own devices' hosts, [admin_devices] allowed_hosts)"
+        },
+    )
+
+
+class AdminDeviceConfigIn(Strict):
+    """A device's new ``config`` (the same rules as when it is registered)."""
+
+    config = AdminDeviceIn._declared_fields["config"]
 
 
 class AdminDeviceOut(ma.Schema):
@@ -424,8 +439,44 @@ def list_devices() -> Any:
 def create_device(args: dict[str, Any]) -> Any:
     """Register a device; the response carries its token, shown this once."""
     actor, hall_id = _who()
-    device, token = _admin().create_device(actor, hall_id, args)
+    config = _checked_config(hall_id, args["kind"], args["name"], args.get("window"), args["config"])
+    device, token = _admin().create_device(actor, hall_id, {**args, "config": config})
     return {"device": device, "token": token}
+
+
+@blp.route("/devices/<name>", methods=["PUT"])
+@require_roles("admin")
+@blp.arguments(AdminDeviceConfigIn)
+@blp.response(200, AdminDeviceEnvelope)
+def put_device_config(args: dict[str, Any], name: str) -> Any:
+    """Replace a device's config (e.g. connect a printer registered earlier); audited with before and after."""
+    actor, hall_id = _who()
+    admin = _admin()
+    kind, window = admin.device_kind(hall_id, name)
+    config = _checked_config(hall_id, kind, name, window, args["config"])
+    return {"device": admin.set_device_config(actor, hall_id, name, config)}
+
+
+def _checked_config(hall_id: int, kind: str, name: str, window: int | None, config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` as the device policy allows it from the web (devices/policy.py), else 422 with the key."""
+    from devices.policy import RefusedConfig, check_config
+
+    try:
+        return check_config(kind, name, window, config, _device_hosts(hall_id))
+    except RefusedConfig as exc:
+        raise Invalid(f"请求内容有误：{exc.field}: {exc}", code=exc.code, details={exc.field: [str(exc)]}) from None
+
+
+def _device_hosts(hall_id: int) -> Any:
+    """The network hosts this hall's TOML allows for devices registered here (read now: no restart needed)."""
+    from devices.policy import HostList, toml_hosts
+
+    code = services().engine.reference(hall_id).code
+    try:
+        halls = load_all(current_app.config.get("HALL_CONFIG"))
+    except ConfigError:  # the running hall was loaded; a broken edit since then allows loopback only
+        return HostList()
+    return next((toml_hosts(data) for data in halls if data["hall"]["code"] == code), HostList())
 
 
 @blp.route("/devices/<name>/deactivate", methods=["POST"])
@@ -443,17 +494,25 @@ def deactivate_device(name: str) -> Any:
 @require_roles("admin")
 @blp.response(200, AdminDeviceEnvelope)
 def rotate_token(name: str) -> Any:
-    """A new token (the old one stops at once), shown once; the device is active again."""
+    """A new token (the old one stops at once), shown once; a deactivated device stays deactivated."""
     from hall import device_tokens
 
     actor, hall_id = _who()
     token = device_tokens.rotate(services().engine, actor, hall_id, name)
-    admin = _admin()
-    device = next((d for d in admin.devices(hall_id) if d["name"] == name), None)
-    if device is not None and not device["active"]:
-        device = admin.set_device_active(actor, hall_id, name, True)
+    device = next((d for d in _admin().devices(hall_id) if d["name"] == name), None)
     forget_principals()
     return {"device": device, "token": token}
+
+
+@blp.route("/devices/<name>/activate", methods=["POST"])
+@require_roles("admin")
+@blp.response(200, AdminDeviceEnvelope)
+def activate_device(name: str) -> Any:
+    """Accept the device's token again (reactivation is its own audited step, never a side effect)."""
+    actor, hall_id = _who()
+    device = _admin().set_device_active(actor, hall_id, name, True)
+    forget_principals()
+    return {"device": device}
 
 
 # --- notices, hours, rules -------------------------------------------------------------------------

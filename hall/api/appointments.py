@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict, TicketOut
+from hall.api.schemas import Strict, TicketOut, day_field
 from hall.api.tickets import public_ticket
 from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Invalid
@@ -33,7 +33,7 @@ class SlotsQuery(ma.Schema):
     """Which item and day."""
 
     item = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
-    day = ma.fields.Date(required=True)
+    day = day_field(required=True)
     hall = ma.fields.String(load_default=None)
 
 
@@ -98,7 +98,7 @@ class CheckInOut(ma.Schema):
 class DayQuery(ma.Schema):
     """``?day=YYYY-MM-DD``."""
 
-    day = ma.fields.Date(required=True)
+    day = day_field(required=True)
 
 
 class BookingsOut(ma.Schema):

@@ -8,7 +8,17 @@ import marshmallow as ma
 from flask import current_app
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut, TidalIn, TidalOut
+from hall.api.schemas import (
+    AlertsOut,
+    AlertsQuery,
+    DevicesOut,
+    HallQuery,
+    HallStatusOut,
+    LoadOut,
+    TidalIn,
+    TidalOut,
+    day_field,
+)
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, require_roles
@@ -90,7 +100,7 @@ def tidal_override(args: dict[str, Any]) -> Any:
 class StatsQuery(ma.Schema):
     """``?day=YYYY-MM-DD`` (default today)."""
 
-    day = ma.fields.Date(load_default=None)
+    day = day_field(load_default=None)
 
 
 @blp.route("/stats", methods=["GET"])

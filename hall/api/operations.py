@@ -10,7 +10,7 @@ from flask import current_app
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict
+from hall.api.schemas import Strict, day_field
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.roster import EDITOR_ROLES, month_days, parse_month
 from hall.web.context import hall_id_for
@@ -30,7 +30,7 @@ class MonthQuery(ma.Schema):
 class DayQuery(ma.Schema):
     """``?day=YYYY-MM-DD`` (default: today)."""
 
-    day = ma.fields.Date(load_default=None)
+    day = day_field(load_default=None)
 
 
 class PersonOut(ma.Schema):
@@ -69,7 +69,7 @@ class GuideIn(Strict):
 class RosterDayIn(Strict):
     """One day's change; omitted keys stay as they are, null clears."""
 
-    day = ma.fields.Date(required=True)
+    day = day_field(required=True)
     leader = ma.fields.String(allow_none=True, validate=validate.Length(max=64), metadata={"description": "username"})
     clerk = ma.fields.String(allow_none=True, validate=validate.Length(max=64), metadata={"description": "username"})
     guides = ma.fields.List(ma.fields.Nested(GuideIn), allow_none=True, validate=validate.Length(max=10))
@@ -116,7 +116,7 @@ class DayReportOut(ma.Schema):
 class ReportsQuery(MonthQuery):
     """``?day=YYYY-MM-DD`` for one day, else ``?month=YYYY-MM`` (default: this month)."""
 
-    day = ma.fields.Date(load_default=None)
+    day = day_field(load_default=None)
 
 
 class DayReportsOut(ma.Schema):

@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict
+from hall.api.schemas import Strict, day_field
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES, Actor
 from hall.errors import Forbidden, NotFound
 from hall.ratings import CASE_MOVES, WINDOW_DEVICES
@@ -72,8 +72,13 @@ class RatingEnvelope(ma.Schema):
 class PeriodQuery(ma.Schema):
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (inclusive; default today)."""
 
-    from_ = ma.fields.Date(data_key="from", load_default=None)
-    to = ma.fields.Date(load_default=None)
+    from_ = day_field(data_key="from", load_default=None)
+    to = day_field(load_default=None)
+
+    @ma.validates_schema
+    def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ma.ValidationError("from 不能晚于 to", field_name="to")
 
 
 class CaseIn(Strict):

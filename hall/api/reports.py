@@ -11,6 +11,7 @@ from marshmallow import validate
 
 from hall import reports
 from hall.api.blueprint import Blueprint
+from hall.api.schemas import day_field
 from hall.dashboard import Dashboard
 from hall.engine import SUPERVISOR_ROLES
 from hall.reporting import Reporter
@@ -37,7 +38,7 @@ class ReportQuery(_Query):
     """``?period=day|week|month&date=YYYY-MM-DD&by=hall|item|window|clerk`` (defaults: day, today, hall)."""
 
     period = ma.fields.String(load_default="day", validate=validate.OneOf(reports.PERIODS))
-    date = ma.fields.Date(load_default=None)
+    date = day_field(load_default=None)
     by = ma.fields.String(load_default="hall", validate=validate.OneOf(reports.GROUPINGS))
 
 
@@ -50,7 +51,7 @@ class ExportQuery(ReportQuery):
 class DayQuery(_Query):
     """``?date=YYYY-MM-DD`` (default today)."""
 
-    date = ma.fields.Date(load_default=None)
+    date = day_field(load_default=None)
 
 
 def translated(report: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def export(args: dict[str, Any]) -> Any:
         body = reports.to_xlsx(data, title=gettext("报表"), info=info, key_label=key_label, name_label=name_label)
     return Response(
         body,
-        mimetype=MEDIA[args["format"]],
+        content_type=MEDIA[args["format"]],  # mimetype= would append a second "; charset=utf-8" to text/csv
         headers={"Content-Disposition": f'attachment; filename="{stem}.{args["format"]}"'},
     )
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -13,6 +16,16 @@ class Strict(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+FIRST_DAY = date(2000, 1, 1)  # no hall has data before; earlier dates overflow SQLite's datetime arithmetic
+LAST_DAY = date(2100, 12, 31)
+
+
+def day_field(**kwargs: Any) -> ma.fields.Date:
+    """A ``YYYY-MM-DD`` field bounded to FIRST_DAY … LAST_DAY (0001-01-01 or 9999-12-31 are a 422, not a 500)."""
+    bound = validate.Range(min=FIRST_DAY, max=LAST_DAY, error="日期须在 {min} 至 {max} 之间")
+    return ma.fields.Date(validate=bound, **kwargs)
 
 
 class LoginIn(Strict):

@@ -56,3 +56,24 @@ def test_admin_adds_a_notice_and_an_item_through_the_page(page, live_server) -> 
     assert catalogue["YB950"]["materials"] == ["居民身份证", "户口簿"]
     r = requests.post(f"{url}/api/v1/tickets", json={"items": ["YB950"]}, headers=KIOSK, timeout=10)
     assert r.status_code == 201, r.text  # issuable at once (the test server runs with HALL_OPEN_ALL_HOURS)
+
+
+def test_a_deactivated_device_stays_off_after_a_new_token_until_enabled(page, live_server) -> None:
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    admin = staff_session(url, "admin")
+    page.on("dialog", lambda d: d.accept())
+    page.get_by_role("tab", name="设备").click()
+    row = page.locator('#devices tr[data-device="kiosk-2"]')
+    row.get_by_role("button", name="停用").click()
+    expect(row.get_by_role("button", name="重新启用")).to_be_visible(timeout=5000)
+    row.get_by_role("button", name="更换令牌").click()
+    expect(page.locator("#token-box")).to_contain_text("kiosk-2", timeout=5000)
+    expect(row).to_have_class("off")
+    devices = {d["name"]: d for d in admin.get(f"{url}/api/v1/admin/devices", timeout=10).json()["devices"]}
+    assert devices["kiosk-2"]["active"] is False, "a new token does not bring the device back"
+    row.get_by_role("button", name="重新启用").click()
+    expect(row.get_by_role("button", name="停用")).to_be_visible(timeout=5000)
+    devices = {d["name"]: d for d in admin.get(f"{url}/api/v1/admin/devices", timeout=10).json()["devices"]}
+    assert devices["kiosk-2"]["active"] is True

@@ -68,3 +68,34 @@ def test_next_opening_skips_closed_days() -> None:
     hours = parse_hours(DEMO)
     friday_evening = sh(2026, 11, 27, 18, 0)
     assert next_opening(friday_evening, hours) == datetime(2026, 11, 30, 0, 30, tzinfo=UTC)  # Monday 08:30
+
+
+def test_working_day_walks_are_bounded() -> None:
+    import pytest
+
+    from hall.schedule import MAX_LOOKAHEAD_DAYS, NoWorkingDay, add_working_days, check_opens
+
+    week = parse_hours(DEMO)
+    assert add_working_days(date(2026, 11, 23), 5, week) == date(2026, 11, 30)
+    assert add_working_days(date(2026, 11, 23), 0, week) == date(2026, 11, 23)
+    closed = parse_hours({"weekdays": [], "saturday": [], "sunday": []})
+    with pytest.raises(NoWorkingDay):
+        add_working_days(date(2026, 11, 23), 5, closed)
+    with pytest.raises(ValueError, match="no day of the week"):
+        check_opens(closed)
+    check_opens(week)
+    sundays_only = parse_hours({"weekdays": [], "sunday": [["09:00", "12:00"]]})
+    with pytest.raises(NoWorkingDay):  # 365 Sundays are seven years away: past the bound, not a long walk
+        add_working_days(date(2026, 11, 23), 365, sundays_only)
+    assert MAX_LOOKAHEAD_DAYS >= 5 * 365
+
+
+def test_a_hall_toml_with_no_opening_day_is_refused() -> None:
+    import pytest
+
+    from hall import config
+
+    data = config.load(None)
+    data["hours"] = {"weekdays": [], "saturday": [], "sunday": []}
+    with pytest.raises(config.ConfigError, match=r"\[hours\]"):
+        config.validate(data, "closed.toml")

@@ -154,9 +154,12 @@ def test_devices_created_rotated_and_deactivated(app, staff, svc) -> None:
     assert device.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 401
 
     r = admin.post("/api/v1/admin/devices/kiosk-9/token")
-    assert r.status_code == 200 and r.get_json()["device"]["active"] is True
+    assert r.status_code == 200 and r.get_json()["device"]["active"] is False, "rotating does not reactivate"
     fresh = app.test_client()
     fresh.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {r.get_json()['token']}"
+    assert fresh.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 401, "still deactivated"
+    r = admin.post("/api/v1/admin/devices/kiosk-9/activate")
+    assert r.status_code == 200 and r.get_json()["device"]["active"] is True
     assert fresh.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 201
     assert device.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code == 401  # the old token is dead
 
@@ -171,6 +174,7 @@ def test_devices_created_rotated_and_deactivated(app, staff, svc) -> None:
     assert admin.post("/api/v1/admin/devices", json={"name": "x", "kind": "toaster"}).status_code == 422
     assert admin.post("/api/v1/admin/devices", json={"name": "pad-x", "kind": "rater"}).status_code == 422
     assert admin.post("/api/v1/admin/devices/none/deactivate").status_code == 404
+    assert admin.post("/api/v1/admin/devices/none/activate").status_code == 404
 
 
 def test_notices_replace_what_the_hall_display_shows(staff, svc) -> None:
@@ -279,3 +283,29 @@ def test_admin_page_is_served_without_a_cdn(client) -> None:
     html = r.get_data(as_text=True)
     assert "login-form" in html and "X-CSRFToken" in html
     assert "http://" not in html and "https://" not in html
+
+
+def test_hours_without_an_opening_day_are_refused(staff, svc) -> None:
+    admin = staff("admin")
+    for closed in ({"weekdays": []}, {"weekdays": [], "saturday": [], "sunday": [], "workdays": ["2026-12-05"]}):
+        r = admin.put("/api/v1/admin/hours", json=closed)
+        assert r.status_code == 422 and r.get_json()["error"]["code"] == "no_opening_day", r.get_json()
+        assert "至少要有一天开放" in r.get_json()["error"]["message"]
+    r = admin.put("/api/v1/admin/hours?lang=en", json={"weekdays": []})
+    assert "at least one day of the week" in r.get_json()["error"]["message"]
+    assert admin.get("/api/v1/admin/hours").get_json()["weekdays"] == [["08:30", "17:30"]], "nothing stored"
+    assert audit_rows(svc, "admin.hours") == []
+    assert admin.put("/api/v1/admin/hours", json={"weekdays": [], "saturday": [["09:00", "12:00"]]}).status_code == 200
+
+
+def test_hours_stored_before_the_rule_can_still_be_read_and_mended(staff, svc) -> None:
+    from hall.models import Hall
+
+    with svc.db.write() as session:
+        hall = session.get(Hall, svc.hall_id)
+        hall.settings = {**hall.settings, "hours": {"weekdays": [], "saturday": [], "sunday": []}}
+    svc.engine.invalidate(svc.hall_id)
+    admin = staff("admin")
+    r = admin.get("/api/v1/admin/hours")
+    assert r.status_code == 200 and r.get_json()["weekdays"] == [], r.get_json()
+    assert admin.put("/api/v1/admin/hours", json={"weekdays": [["08:30", "17:30"]]}).status_code == 200

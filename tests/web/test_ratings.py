@@ -178,3 +178,20 @@ def test_clerks_see_only_their_own_aggregates(client, kiosk, staff, app) -> None
     hall = staff("manager").get("/api/v1/ratings/summary").get_json()
     assert hall["count"] == 3 and hall["good_rate"] == round(2 / 3, 4) and hall["bad"] == 1
     assert login(app, "clerk2").get("/api/v1/ratings/mine").get_json()["bad"] == 1
+
+
+def test_a_never_open_calendar_cannot_hang_a_bad_rating_or_a_report(client, kiosk, staff, svc) -> None:
+    """Hours stored before the admin API refused a week with no opening day (or edited in the database)."""
+    from hall.models import Hall
+
+    t = serve(kiosk, staff("clerk1"))
+    with svc.db.write() as session:
+        hall = session.get(Hall, svc.hall_id)
+        hall.settings = {**hall.settings, "hours": {"weekdays": [], "saturday": [], "sunday": []}}
+    svc.engine.invalidate(svc.hall_id)
+    r = client.post(f"/api/v1/tickets/{t['id']}/rating", json={"token": token_of(t), "score": 1})
+    assert r.status_code == 201 and r.get_json()["rating"]["case_opened"] is True, r.get_json()
+    (case,) = staff("manager").get("/api/v1/cases").get_json()["cases"]
+    assert case["deadline"] == "2026-11-28", "5 calendar days: the fallback when the calendar has no working day"
+    r = staff("manager").get("/api/v1/reports?period=month")
+    assert r.status_code == 200, r.get_json()

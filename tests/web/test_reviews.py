@@ -71,3 +71,54 @@ def test_only_review_items_and_staff(kiosk, staff, client) -> None:
     assert kiosk.post("/api/v1/reviews", json={"ticket": plain["id"]}).status_code == 403
     assert staff("clerk1").post("/api/v1/reviews/999/check", json={}).status_code in (403, 404)
     assert staff("manager").post("/api/v1/reviews/1/fly", json={}).status_code == 404
+
+
+def name_duty_leader(manager, username: str) -> None:
+    today = manager.get("/api/v1/roster/today").get_json()["day"]
+    r = manager.put(f"/api/v1/roster?month={today[:7]}", json={"days": [{"day": today, "leader": username}]})
+    assert r.status_code == 200, r.get_json()
+
+
+def test_a_manager_named_duty_leader_cannot_run_the_chain_alone(kiosk, staff) -> None:
+    manager = staff("manager")
+    name_duty_leader(manager, "manager")
+    t = served(kiosk, staff("clerk1"))
+    review = manager.post("/api/v1/reviews", json={"ticket": t["id"]}).get_json()["review"]
+    url = f"/api/v1/reviews/{review['id']}"
+    listed = {c["id"]: c for c in manager.get("/api/v1/reviews").get_json()["reviews"]}
+    assert listed[review["id"]]["my_turn"] is False, "the submitter is never offered the check"
+    refused = manager.post(f"{url}/check", json={})
+    assert refused.status_code == 403 and error_code(refused) == "separation_of_duties", refused.get_json()
+    assert refused.get_json()["error"]["details"] == {"step": "check", "already": "submit"}
+    assert staff("clerk8").post(f"{url}/check", json={}).status_code == 200
+    refused = manager.post(f"{url}/approve", json={})
+    assert refused.status_code == 403 and error_code(refused) == "separation_of_duties", "he submitted it"
+    status = {c["id"]: c["status"] for c in manager.get("/api/v1/reviews").get_json()["reviews"]}
+    assert status[review["id"]] == "checked", "nothing moved"
+
+
+def test_risk_control_cannot_check_their_own_submission(kiosk, staff) -> None:
+    clerk8 = staff("clerk8")
+    t = issue(kiosk, [ITEM])
+    act(clerk8, 8, "call-next")
+    act(clerk8, 8, "start")
+    act(clerk8, 8, "complete")
+    review = clerk8.post("/api/v1/reviews", json={"ticket": t["id"]}).get_json()["review"]
+    url = f"/api/v1/reviews/{review['id']}"
+    refused = clerk8.post(f"{url}/check", json={})
+    assert refused.status_code == 403 and error_code(refused) == "separation_of_duties"
+    assert "不同人员" in refused.get_json()["error"]["message"]
+    en = clerk8.post(f"{url}/check?lang=en", json={})
+    assert "different person" in en.get_json()["error"]["message"], en.get_json()
+    manager = staff("manager")
+    name_duty_leader(manager, "leader")
+    assert manager.post(f"{url}/check", json={}).status_code == 200, "another risk checker (a manager) does it"
+    refused = manager.post(f"{url}/approve", json={})
+    assert refused.status_code == 403, "the checker cannot approve too (and is not today's leader)"
+    leader = staff("leader")
+    assert leader.post(f"{url}/approve", json={}).status_code == 200
+    refused = leader.post(f"{url}/close", json={})
+    assert refused.status_code == 403 and error_code(refused) == "separation_of_duties", "the approver may not close"
+    closed = clerk8.post(f"{url}/close", json={}).get_json()["review"]
+    assert closed["status"] == "closed", "the submitting window closes its own 办件 (一窗受理、一柜台办结)"
+    assert [s["by"] for s in closed["steps"]] == ["clerk8", "manager", "leader", "clerk8"]

@@ -92,6 +92,8 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/admin/devices"): {ADMIN},
     ("POST", "/api/v1/admin/devices/{name}/deactivate"): {ADMIN},
     ("POST", "/api/v1/admin/devices/{name}/token"): {ADMIN},
+    ("POST", "/api/v1/admin/devices/{name}/activate"): {ADMIN},
+    ("PUT", "/api/v1/admin/devices/{name}"): {ADMIN},
     ("GET", "/api/v1/admin/notices"): {ADMIN},
     ("PUT", "/api/v1/admin/notices"): {ADMIN},
     ("GET", "/api/v1/admin/hours"): {ADMIN},
