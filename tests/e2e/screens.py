@@ -35,11 +35,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.only not in state.id:
                 continue
             for lang in LANGS:
-                loaded = pages.open(state, lang)
+                loaded = pages.open(state, lang, strict=False)
                 name = f"{state.id}-{lang}.png"
                 loaded.page.screenshot(path=str(args.out / name))
                 loaded.context.close()
-                written.append((name, f"{state.id} · {lang}"))
+                title = f"{state.id} · {lang}" + (f" — {loaded.problem}" if loaded.problem else "")
+                if loaded.problem:
+                    print(f"{name}: {loaded.problem}", file=sys.stderr)
+                written.append((name, title))
         browser.close()
     cells = "\n".join(
         f'<figure><a href="{html.escape(n)}"><img src="{html.escape(n)}" alt="{html.escape(t)}"></a>'
