@@ -48,7 +48,7 @@ class Page:
 
 
 PHONE_TEXT = ("main *", 16.0)
-KIOSK_LINES = ("#elderly", "#speak", "header .tools a")
+KIOSK_LINES = ("header.top h1", "#elderly", "#speak", "header .tools a")
 PAGES: dict[str, Page] = {
     "phone-waiting": Page(
         "/t/{waiting}",
