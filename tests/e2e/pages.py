@@ -8,6 +8,7 @@ screens``) writes a PNG of each into ``instance/screens/``. Both seed one demo h
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,6 +155,20 @@ PAGES: dict[str, Page] = {
         ("#halls",),
         role="city",
     ),
+    **{
+        f"{name}-login": Page(
+            path,
+            "!document.querySelector('#login').hidden",
+            ("#login-form input[name=username]", "#login-form input[name=password]", "#login-form button"),
+        )
+        for name, path in (
+            ("counter", "/counter"),
+            ("dashboard", "/manager"),
+            ("reports", "/manager/reports"),
+            ("admin", "/admin"),
+            ("city", "/city"),
+        )
+    },
     "rating-tablet": Page(
         "/rate/window/3?device=demo-rate-3",
         "!document.querySelector('#rate').hidden",
@@ -184,7 +199,9 @@ STATES: list[State] = [
         for s in (PORTRAIT, LANDSCAPE)
         for m in ("normal", "large")
     ),
+    State("counter-login", COUNTER),
     State("counter", COUNTER),
+    *(State(f"{p}-login", WALL) for p in ("dashboard", "reports", "admin", "city")),
     State("hall-display", WALL),
     State("window-display", WALL),
     State("dashboard", WALL),
@@ -291,13 +308,19 @@ class Pages:
         path = page_def.path.format(**self.secrets)
         path += ("&" if "?" in path else "?") + ("lang=en" if lang == "en" else "lang=zh_CN")
 
-        def expected(url: str) -> bool:
+        def expected(url: str, status: int) -> bool:
             # The page's own status when it is meant to be an error (an unknown ticket is a 404 page), and the
             # icon, which Chromium asks for once per browser whichever page comes first: test_icon checks it.
-            return url == self.url + path and page_def.status != 200 or url.endswith("/favicon.ico")
+            # A login screen first asks the API as whoever is there: a 401 is the answer "nobody", and the form.
+            return (
+                (url == self.url + path and status == page_def.status != 200)
+                or url.endswith("/favicon.ico")
+                or (state.page.endswith("-login") and url.startswith(f"{self.url}/api/v1/") and status == 401)
+            )
 
         def console(m: Any) -> None:
-            if m.type == "error" and not expected(m.location.get("url", "")):
+            code = re.search(r"status of (\d{3})", m.text)
+            if m.type == "error" and not expected(m.location.get("url", ""), int(code[1]) if code else 0):
                 loaded.console_errors.append(f"{m.text} {m.location.get('url')}")
 
         page.on("console", console)
@@ -306,7 +329,7 @@ class Pages:
             "response",
             lambda r: (
                 r.status >= 400
-                and not expected(r.url)
+                and not expected(r.url, r.status)
                 and loaded.failed_requests.append(f"{r.status} {r.request.method} {r.url}")
             ),
         )

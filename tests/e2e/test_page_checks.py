@@ -31,6 +31,7 @@ KNOWN: dict[tuple[str, str, str | None], str] = {
     "by display-voice",
     ("*", "reports-1920x1080", "en"): REPORTS_EN,
     ("*", "reports-1366x768", "en"): REPORTS_EN,
+    ("*", "reports-login-1920x1080", "en"): REPORTS_EN,
 }
 
 
