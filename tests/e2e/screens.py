@@ -44,10 +44,12 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{name}: {loaded.problem}", file=sys.stderr)
                 written.append((name, title))
         browser.close()
+    # The index shows every PNG in the folder (an --only run replaces some and keeps the rest).
+    titles = dict(written)
     cells = "\n".join(
         f'<figure><a href="{html.escape(n)}"><img src="{html.escape(n)}" alt="{html.escape(t)}"></a>'
         f"<figcaption>{html.escape(t)}</figcaption></figure>"
-        for n, t in written
+        for n, t in ((p.name, titles.get(p.name, p.stem)) for p in sorted(args.out.glob("*.png")))
     )
     (args.out / "index.html").write_text(
         '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>hall screens</title><style>'
