@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VENDOR := hall/web/static/vendor
 
-.PHONY: install run test bench lint clean assets translations emulators
+.PHONY: install run test bench lint clean assets translations emulators screens
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,6 +20,7 @@ $(VENDOR)/.stamp: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)/noto-sans-sc/files
 	cp node_modules/socket.io-client/dist/socket.io.min.js node_modules/chart.js/dist/chart.umd.js $(VENDOR)/
+	cp node_modules/axe-core/axe.min.js $(VENDOR)/  # the page checks inject it (tests/e2e/test_page_checks.py)
 	cp node_modules/@fontsource/noto-sans-sc/400.css node_modules/@fontsource/noto-sans-sc/700.css \
 	   $(VENDOR)/noto-sans-sc/
 	cp node_modules/@fontsource/noto-sans-sc/files/*-400-normal.woff2 \
@@ -39,6 +40,10 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A PNG of every page in every state, size, language and mode (tests/e2e/pages.py) into instance/screens/.
+screens: install
+	$(BIN)/python -m tests.e2e.screens
 
 bench: install
 	$(BIN)/python -m bench
