@@ -544,6 +544,7 @@ class Engine:
             "priority": priority,
             "joint": joint,
             "channel": channel,
+            "appointment": channel == "appointment",
             "items": [{**_item_brief(it), "status": "pending"} for it in chosen],
             "people_ahead": ahead,
             "eta_minutes": rng.to_dict(),
@@ -1095,6 +1096,7 @@ class Engine:
                     "queue": t.queue_code,
                     "priority": t.priority,
                     "joint": t.joint,
+                    "appointment": t.channel == "appointment",
                     "items": [ti.item_code for ti in t.items],
                     "queue_entered_at": t.queue_entered_at.isoformat(),
                     "targeted": t.target_window == number,
@@ -1145,6 +1147,7 @@ class Engine:
             "priority": ticket.priority,
             "joint": ticket.joint,
             "channel": ticket.channel,
+            "appointment": ticket.channel == "appointment",  # a checked-in booking: screens and slip mark 预约
             "items": [
                 {
                     "code": ti.item_code,
