@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hall.bus import EventBus
 from hall.clock import Clock, SystemClock
@@ -29,6 +29,9 @@ STATUS_ALERTS: dict[str, tuple[str, str, str]] = {
     "error": ("device_error", "critical", "{name}故障"),
 }
 DEVICE_STATUSES = frozenset({"ok", *STATUS_ALERTS})
+# A device whose last request is older than this shows as not online. Rating tablets ask every 5 s and a
+# request is recorded at most once a minute (hall/web/security.py), so three minutes means three missed marks.
+ONLINE_SECONDS = 180
 
 
 def device_source(name: str) -> str:
@@ -106,7 +109,12 @@ class Alerts:
         return previous
 
     def devices(self, hall_id: int) -> list[dict[str, Any]]:
-        """Registered devices with their last known health (never their tokens)."""
+        """Registered devices with their last known health (never their tokens).
+
+        ``online``: the device made a request within ``ONLINE_SECONDS`` (HTTP devices such as the rating
+        tablets have no status query; their requests are their heartbeat).
+        """
+        now = self.clock.now()
         with self.db.read() as session:
             rows = session.scalars(select(Device).where(Device.hall_id == hall_id).order_by(Device.name))
             return [
@@ -118,9 +126,17 @@ class Alerts:
                     "status": d.status,
                     "status_at": _iso(d.status_at),
                     "last_seen": _iso(d.last_seen),
+                    "online": d.last_seen is not None and (now - d.last_seen).total_seconds() <= ONLINE_SECONDS,
                 }
                 for d in rows
             ]
+
+    def seen(self, hall_id: int, name: str) -> None:
+        """A device made a request: remember when (its status and alerts stay as its health checks left them)."""
+        with self.db.write() as session:
+            session.execute(
+                update(Device).where(Device.hall_id == hall_id, Device.name == name).values(last_seen=self.clock.now())
+            )
 
     # --- inside a transaction -------------------------------------------------------------------
     def _raise(

@@ -28,10 +28,11 @@ from hall.errors import Conflict, Forbidden, HallError, Invalid, NotFound, TooMa
 from hall.events import DomainEvent, WindowChanged
 from hall.lifecycle import Action, State
 from hall.models import Ticket, Window
+from hall.priority_groups import GROUPS
 from hall.repository import Repository
 from hall.routing import Candidate, WindowView, get_policy
 
-PRIORITY_GROUPS = ("elderly", "disabled", "veteran", "talent", "military", "compatriot")
+PRIORITY_GROUPS = GROUPS  # the 绿色通道 groups (names: hall/priority_groups.py)
 STAFF_ROLES = frozenset({"clerk", "leader", "manager", "admin"})
 SUPERVISOR_ROLES = frozenset({"leader", "manager", "admin"})
 ISSUER_ROLES = STAFF_ROLES | {"kiosk"}

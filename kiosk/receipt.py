@@ -14,15 +14,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# The hall's green-channel groups (hall/engine.py PRIORITY_GROUPS) as printed on the slip.
-PRIORITY_NAMES = {
-    "elderly": "老年人",
-    "disabled": "残疾人",
-    "veteran": "退役军人",
-    "military": "军人军属",
-    "talent": "高层次人才",
-    "compatriot": "港澳台同胞",
-}
+from hall.priority_groups import NAMES
+
+# The hall's green-channel groups as printed on the slip (the same names as on every screen).
+PRIORITY_NAMES = NAMES
 
 ALIGNS = ("left", "center", "right")
 # Largest GS ! magnification for the ticket number per paper width (the brief's 80 mm: 4, 58 mm: 3).

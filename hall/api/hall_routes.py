@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app
+from flask_babel import gettext
 
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut, TidalIn, TidalOut
@@ -14,6 +16,73 @@ from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, require_roles
 
 blp = Blueprint("hall", __name__, url_prefix="/api/v1/hall", description="大厅负载")
+
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts by default
+    """Mark a text for translation (translated per request)."""
+    return text
+
+
+# The tidal rule's reasons (hall/tidal.py Decision.why) as the dashboard says them; %(…)s are minutes. A manager's
+# override has none here: the dashboard names the override itself.
+TIDAL_REASONS = {
+    "none": N_("本大厅未配置潮汐窗口"),
+    "earlier_closed": N_("前一个潮汐窗口未开放"),
+    "scheduled_peak": N_("预设高峰时段"),
+    "wait_above": N_("预计等候%(wait)s分钟，超过%(limit)s分钟"),
+    "later_open": N_("后一个潮汐窗口开放中"),
+    "settling": N_("预计等候%(wait)s分钟；前一个潮汐窗口开放未满%(limit)s分钟"),
+    "calm": N_("已平稳%(minutes)s分钟（预计等候%(wait)s分钟，低于%(limit)s分钟）"),
+    "calming": N_("趋于平稳（%(minutes)s/%(limit)s分钟）"),
+    "not_yet_calm": N_("预计等候%(wait)s分钟，尚未低于%(limit)s分钟"),
+    "normal": N_("客流正常"),
+}
+translate = gettext  # a variable in gettext() would be extracted as text
+
+DEVICE_KINDS = {
+    "kiosk": N_("取号机"),
+    "display": N_("显示屏"),
+    "rater": N_("评价器"),
+    "printer": N_("打印机"),
+    "led": N_("窗口条屏"),
+    "pad": N_("评价器"),
+    "keypad": N_("呼叫器"),
+}
+
+
+def device_label(device: dict[str, Any]) -> str:
+    """The name people read: 1号窗口 评价器, 2号取号机, 打印机（guide-printer）; the code name stays in ``name``."""
+    kind = translate(DEVICE_KINDS[device["kind"]]) if device["kind"] in DEVICE_KINDS else device["kind"]
+    if device.get("window") is not None:
+        return gettext("%(n)s号窗口", n=device["window"]) + " " + kind
+    number = re.fullmatch(r"[A-Za-z_-]+?-?(\d+)", device["name"])
+    if number:
+        return gettext("%(n)s号%(kind)s", n=int(number.group(1)), kind=kind)
+    return gettext("%(kind)s（%(name)s）", kind=kind, name=device["name"])
+
+
+def labelled(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Devices with their human ``label``."""
+    return [{**d, "label": device_label(d)} for d in devices]
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def tidal_reason(entry: dict[str, Any]) -> str | None:
+    """A tidal decision's reason in the request's language (None before the rule has decided)."""
+    why = entry.get("why")
+    if why not in TIDAL_REASONS:
+        return None
+    args = {k: _number(v) for k, v in (entry.get("why_args") or {}).items()}
+    return translate(TIDAL_REASONS[why], **args)
+
+
+def localized_tidal(status: dict[str, Any]) -> dict[str, Any]:
+    """The tidal status with ``reason_text`` on the head and on each window."""
+    windows = [{**w, "reason_text": tidal_reason(w)} for w in status.get("windows", [])]
+    return {**status, "reason_text": tidal_reason(status), "windows": windows}
 
 
 @blp.route("/load", methods=["GET"])
@@ -51,7 +120,7 @@ def alerts(args: dict[str, Any]) -> Any:
 def devices(args: dict[str, Any]) -> Any:
     """Registered kiosks, displays, printers and serial devices with their last known health."""
     actor = current_actor()
-    return {"devices": services().alerts.devices(hall_id_for(actor))}
+    return {"devices": labelled(services().alerts.devices(hall_id_for(actor)))}
 
 
 @blp.route("/devices/check", methods=["POST"])
@@ -65,7 +134,7 @@ def check_devices() -> Any:
     serial = current_app.extensions.get("hall.devices")
     if serial is not None:
         serial.check(hall_id)
-    return {"devices": services().alerts.devices(hall_id)}
+    return {"devices": labelled(services().alerts.devices(hall_id))}
 
 
 @blp.route("/tidal", methods=["GET"])
@@ -74,7 +143,7 @@ def check_devices() -> Any:
 def tidal() -> Any:
     """The tidal window: open or not, a manager's override, and the rule's last reason."""
     actor = current_actor()
-    return services().tidal.status(hall_id_for(actor))
+    return localized_tidal(services().tidal.status(hall_id_for(actor)))
 
 
 @blp.route("/tidal", methods=["POST"])
@@ -84,7 +153,7 @@ def tidal() -> Any:
 def tidal_override(args: dict[str, Any]) -> Any:
     """Force the tidal window open or closed, or give it back to the rule (``auto``)."""
     actor = current_actor()
-    return services().tidal.override(actor, hall_id_for(actor), args["mode"])
+    return localized_tidal(services().tidal.override(actor, hall_id_for(actor), args["mode"]))
 
 
 class StatsQuery(ma.Schema):

@@ -344,6 +344,8 @@ class DeviceOut(ma.Schema):
     status = ma.fields.String(allow_none=True)
     status_at = ma.fields.String(allow_none=True)
     last_seen = ma.fields.String(allow_none=True)
+    online = ma.fields.Boolean(metadata={"description": "made a request in the last 3 minutes"})
+    label = ma.fields.String(metadata={"description": "the name people read, e.g. 1号窗口 评价器"})
 
 
 class DevicesOut(ma.Schema):
@@ -366,6 +368,7 @@ class TidalWindowOut(ma.Schema):
     open = ma.fields.Boolean()
     pending_close = ma.fields.Boolean()
     reason = ma.fields.String(allow_none=True)
+    reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
 
 
@@ -378,5 +381,6 @@ class TidalOut(ma.Schema):
     override = ma.fields.String(allow_none=True)
     pending_close = ma.fields.Boolean()
     reason = ma.fields.String(allow_none=True)
+    reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
     windows = ma.fields.List(ma.fields.Nested(TidalWindowOut))

@@ -7,8 +7,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, send_from_directory
+from flask_babel import gettext
 
 from hall.errors import NotFound
+from hall.priority_groups import NAMES
 from hall.web.context import hall_id_for, services
 
 bp = Blueprint("common", __name__)
@@ -42,3 +44,10 @@ def hall_time(value: str | datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
     return at.astimezone(ZoneInfo(hall_timezone())).strftime(fmt)
+
+
+@bp.app_template_global()
+def priority_names() -> dict[str, str]:
+    """The 绿色通道 groups' names in the page's language (hall/priority_groups.py: one name per group)."""
+    translate = gettext  # the names are marked in hall/priority_groups.py
+    return {group: translate(name) for group, name in NAMES.items()}
