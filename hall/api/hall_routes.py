@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
+from collections import defaultdict
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
+from hall.alerts import DEVICE_ALERT_TEXTS, device_label
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut, TidalIn, TidalOut
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
@@ -39,31 +40,40 @@ TIDAL_REASONS = {
 }
 translate = gettext  # a variable in gettext() would be extracted as text
 
-DEVICE_KINDS = {
-    "kiosk": N_("取号机"),
-    "display": N_("显示屏"),
-    "rater": N_("评价器"),
-    "printer": N_("打印机"),
-    "led": N_("窗口条屏"),
-    "pad": N_("评价器"),
-    "keypad": N_("呼叫器"),
+# English texts for alerts by kind (the stored message is Chinese, with details such as names and minutes).
+ALERT_TEXTS = {
+    "long_wait": N_("队列%(queue)s等候过长（%(minutes)s分钟）"),
+    "bad_rating": N_("收到差评，请跟进整改（整改单%(case)s）"),
+    "case_overdue": N_("差评整改已超期（整改单%(case)s）"),
+    "service_overtime": N_("%(number)s号在%(window)s号窗口办理超时"),
+    "parked_overdue": N_("%(number)s号容缺受理补齐材料已逾期"),
+    "job_failed": N_("定时任务失败：%(job)s"),
+    "device_check_failed": N_("开门前设备检查未能完成"),
 }
 
 
-def device_label(device: dict[str, Any]) -> str:
-    """The name people read: 1号窗口 评价器, 2号取号机, 打印机（guide-printer）; the code name stays in ``name``."""
-    kind = translate(DEVICE_KINDS[device["kind"]]) if device["kind"] in DEVICE_KINDS else device["kind"]
-    if device.get("window") is not None:
-        return gettext("%(n)s号窗口", n=device["window"]) + " " + kind
-    number = re.fullmatch(r"[A-Za-z_-]+?-?(\d+)", device["name"])
-    if number:
-        return gettext("%(n)s号%(kind)s", n=int(number.group(1)), kind=kind)
-    return gettext("%(kind)s（%(name)s）", kind=kind, name=device["name"])
+def alert_text(alert: dict[str, Any], devices: dict[str, dict[str, Any]]) -> str:
+    """An alert's message in the request's language: the stored Chinese one, or the kind's English text."""
+    if not str(get_locale() or "zh_CN").startswith("en"):
+        return alert["message"]
+    details = alert.get("details") or {}
+    if alert["kind"] in DEVICE_ALERT_TEXTS and details.get("device"):
+        device = devices.get(details["device"])
+        label = (
+            device_label(device["kind"], device["name"], device["window"], translate) if device else details["device"]
+        )
+        return translate(DEVICE_ALERT_TEXTS[alert["kind"]]) % {"name": label}
+    if alert["kind"] in ALERT_TEXTS:
+        try:
+            return translate(ALERT_TEXTS[alert["kind"]]) % defaultdict(lambda: "—", details)
+        except (TypeError, ValueError):
+            pass
+    return gettext("提醒：%(kind)s", kind=alert["kind"])
 
 
 def labelled(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Devices with their human ``label``."""
-    return [{**d, "label": device_label(d)} for d in devices]
+    return [{**d, "label": device_label(d["kind"], d["name"], d.get("window"), translate)} for d in devices]
 
 
 def _number(value: float) -> str:
@@ -110,7 +120,10 @@ def status(args: dict[str, Any]) -> Any:
 def alerts(args: dict[str, Any]) -> Any:
     """Open alerts (printer paper, devices offline, …), newest first; ``?all=1`` includes cleared ones."""
     actor = current_actor()
-    return {"alerts": services().alerts.open_alerts(hall_id_for(actor), include_cleared=args["all"])}
+    hall_id = hall_id_for(actor)
+    found = services().alerts.open_alerts(hall_id, include_cleared=args["all"])
+    devices = {d["name"]: d for d in services().alerts.devices(hall_id)} if found else {}
+    return {"alerts": [{**a, "message": alert_text(a, devices)} for a in found]}
 
 
 @blp.route("/devices", methods=["GET"])

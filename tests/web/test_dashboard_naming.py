@@ -77,3 +77,18 @@ def test_one_name_per_priority_group(client) -> None:
             assert f'data-group="{group}">{name}<' in kiosk, group
     assert "港澳台同胞" not in kiosk + manager
     assert "Taiwan compatriots and overseas Chinese" in client.get("/kiosk?lang=en").text
+
+
+def test_device_alerts_name_the_device_and_follow_the_language(svc, staff) -> None:
+    svc.alerts.report_device(svc.hall_id, "kiosk-2", "paper_out")
+    manager = staff("manager")
+    zh = [a for a in manager.get("/api/v1/hall/alerts").get_json()["alerts"] if a["source"] == "device:kiosk-2"]
+    assert [a["message"] for a in zh] == ["2号取号机缺纸，已无法打印小票"]
+    en = [a for a in manager.get("/api/v1/hall/alerts?lang=en").get_json()["alerts"] if a["kind"] == "paper_out"]
+    assert [a["message"] for a in en] == ["Kiosk 2: out of paper, slips cannot be printed"]
+    svc.alerts.raise_alert(
+        svc.hall_id, "queue:A", "long_wait", "综合业务队列最长等候已超过30分钟", details={"queue": "A", "minutes": 41}
+    )
+    en = {a["kind"]: a["message"] for a in manager.get("/api/v1/hall/alerts?lang=en").get_json()["alerts"]}
+    assert en["long_wait"] == "Long wait in queue A (41 min)"
+    assert not any(HAN.search(m) for m in en.values())
