@@ -41,16 +41,16 @@ DEVICE_ALERT_TEXTS = {kind: template for kind, _level, template in STATUS_ALERTS
 DEVICE_KINDS = {
     "kiosk": N_("取号机"),
     "display": N_("显示屏"),
-    "rater": N_("评价器"),
+    "rater": N_("评价平板"),  # the HTTP rating tablet (/rate/window/N)
     "printer": N_("打印机"),
     "led": N_("窗口条屏"),
-    "pad": N_("评价器"),
+    "pad": N_("评价器"),  # the serial rating pad on the counter
     "keypad": N_("呼叫器"),
 }
 
 
 def device_label(kind: str, name: str, window: int | None, translate: Callable[[str], str] = str) -> str:
-    """The name people read: 1号窗口 评价器, 2号取号机, 打印机（guide-printer）. ``translate``: a gettext."""
+    """The name people read: 1号窗口 评价平板, 2号取号机, 打印机（guide-printer）. ``translate``: a gettext."""
     kind_name = translate(DEVICE_KINDS[kind]) if kind in DEVICE_KINDS else kind
     if window is not None:
         return translate(N_("%(n)s号窗口 %(kind)s")) % {"n": window, "kind": kind_name}

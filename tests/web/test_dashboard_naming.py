@@ -42,7 +42,8 @@ def test_tidal_reasons_with_numbers(svc, staff) -> None:
 def test_devices_have_human_names_and_rating_tablets_show_their_requests(app, staff) -> None:
     manager = staff("manager")
     devices = {d["name"]: d for d in manager.get("/api/v1/hall/devices").get_json()["devices"]}
-    assert devices["rate-1"]["label"] == "1号窗口 评价器"
+    assert devices["rate-1"]["label"] == "1号窗口 评价平板"
+    assert devices["pad-1"]["label"] == "1号窗口 评价器", "the serial pad is another device than the tablet"
     assert devices["kiosk-2"]["label"] == "2号取号机"
     assert devices["guide-printer"]["label"] == "打印机（guide-printer）"
     assert devices["rate-1"]["last_seen"] is None and devices["rate-1"]["online"] is False
