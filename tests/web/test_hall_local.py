@@ -141,3 +141,19 @@ def test_every_english_error_text_is_english() -> None:
         catalog = read_po(fh)
     missing = [code for code, text in TEXTS.items() if text not in catalog or not catalog[text].string]
     assert not missing
+
+
+def test_reports_and_exports_use_the_hall_day_and_clock(utc_server, staff, clock) -> None:
+    """At 01:00 on the 24th in the hall it is still the 23rd in UTC: the default report is the hall's day."""
+    import io
+
+    from openpyxl import load_workbook
+
+    clock.set(datetime(2026, 11, 23, 17, 0, tzinfo=UTC))  # 01:00 on Tuesday 24 November in the hall
+    manager = staff("manager")
+    r = manager.get("/api/v1/reports").get_json()
+    assert r["from"] == "2026-11-24" and r["generated_at"].startswith("2026-11-24T01:00")
+    x = manager.get("/api/v1/reports/export", query_string={"format": "xlsx"})
+    assert "report-demo-day-2026-11-24-hall.xlsx" in x.headers["Content-Disposition"]
+    info = dict(load_workbook(io.BytesIO(x.data)).worksheets[1].iter_rows(values_only=True))
+    assert info["生成时间"] == "2026-11-24 01:00:00" and info["起"] == "2026-11-24"
