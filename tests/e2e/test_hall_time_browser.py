@@ -125,3 +125,17 @@ def test_kiosk_closed_screen_names_the_halls_opening_time(closed_server, new_yor
     expect(page.locator("#c-next")).to_contain_text("08:30")
     text = page.locator("#c-next").inner_text()
     assert not re.search(r"\b(00|19|20):30\b", text), f"UTC or New York time shown: {text}"
+
+
+def test_dashboard_clock_is_the_halls(utc_server, new_york) -> None:
+    from playwright.sync_api import expect
+
+    page = new_york.new_page()
+    page.goto(f"{utc_server.url}/manager")
+    page.fill("#login-form input[name=username]", "manager")
+    page.fill("#login-form input[name=password]", "demo")
+    page.click("#login-form button")
+    expect(page.locator("#app")).to_be_visible(timeout=5000)
+    page.wait_for_function("() => /\\d\\d:\\d\\d:\\d\\d/.test(document.getElementById('clock').textContent)")
+    hours, shown = hours_around(SH, lambda: page.locator("#clock").inner_text())
+    assert shown.strip()[:2] in hours, (shown, hours)
