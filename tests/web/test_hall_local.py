@@ -157,3 +157,10 @@ def test_reports_and_exports_use_the_hall_day_and_clock(utc_server, staff, clock
     assert "report-demo-day-2026-11-24-hall.xlsx" in x.headers["Content-Disposition"]
     info = dict(load_workbook(io.BytesIO(x.data)).worksheets[1].iter_rows(values_only=True))
     assert info["生成时间"] == "2026-11-24 01:00:00" and info["起"] == "2026-11-24"
+
+
+def test_a_printed_slip_is_announced_in_english(kiosk, printer) -> None:
+    t = issue(kiosk)
+    kiosk.set_cookie("lang", "en")  # the kiosk page's choice travels in its cookie
+    out = kiosk.post(f"/api/v1/tickets/{t['id']}/print").get_json()
+    assert out["printed"] is True and out["message"] == "Please take your ticket"
