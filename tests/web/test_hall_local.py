@@ -108,6 +108,13 @@ def test_an_unknown_window_display_says_so(client) -> None:
     assert client.get("/display/window/1").status_code == 200
 
 
+def test_window_display_names_the_window_in_each_language(client) -> None:
+    zh = client.get("/display/window/3").text
+    assert '<div class="window-no">3<small>号窗口</small></div>' in zh and "<title>3号窗口</title>" in zh
+    en = client.get("/display/window/3?lang=en").text
+    assert '<div class="window-no"><small>Window </small>3<small></small></div>' in en, "not '3 window'"
+
+
 def test_pages_carry_the_hall_time_zone(client) -> None:
     for page in ("/kiosk", "/counter", "/manager", "/manager/reports", "/display/hall", "/display/window/1"):
         assert 'data-tz="Asia/Shanghai"' in client.get(page).text, page
