@@ -252,7 +252,7 @@ def init_pages(app: Flask) -> None:
     """Browser pages: counter console, hall and counter displays (and the kiosk, when present)."""
     import importlib
 
-    for module in ("hall.web.pages", "hall.web.manager", "display.web", "kiosk.web"):
+    for module in ("hall.web.common", "hall.web.pages", "hall.web.manager", "display.web", "kiosk.web"):
         try:
             blueprint = importlib.import_module(module).bp
         except ModuleNotFoundError as exc:

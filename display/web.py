@@ -45,7 +45,12 @@ def hall_display() -> Any:
 
 @bp.get("/display/window/<int(max=9999):number>")
 def window_display(number: int) -> Any:
-    """The counter display over one window (亮牌亮证)."""
+    """The counter display over one window (亮牌亮证); an unknown window gets a clear 404 page, not a blank one."""
+    from hall.web.context import hall_id_for
+
+    svc = current_app.extensions["hall"]
+    if number not in svc.engine.reference(hall_id_for(None)).window_names:
+        return render_template("window_missing.html", number=number), 404
     return render_template("window_display.html", hall_code=_hall_code(), number=number)
 
 

@@ -7,10 +7,12 @@ manager dashboard and the log learn about it through the events published after 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hall.bus import EventBus
 from hall.clock import Clock, SystemClock
@@ -21,14 +23,47 @@ from hall.models import Alert, Device
 
 log = logging.getLogger(__name__)
 
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts by default
+    """Mark a text for translation (the API says it in the request's language)."""
+    return text
+
+
 # Device status -> (alert kind, level, message template). "ok" raises nothing and clears the device's alerts.
 STATUS_ALERTS: dict[str, tuple[str, str, str]] = {
-    "near_end": ("paper_near_end", "warning", "{name}纸卷将尽，请及时更换"),
-    "paper_out": ("paper_out", "critical", "{name}缺纸，已无法打印小票"),
-    "offline": ("device_offline", "critical", "{name}离线"),
-    "error": ("device_error", "critical", "{name}故障"),
+    "near_end": ("paper_near_end", "warning", N_("%(name)s纸卷将尽，请及时更换")),
+    "paper_out": ("paper_out", "critical", N_("%(name)s缺纸，已无法打印小票")),
+    "offline": ("device_offline", "critical", N_("%(name)s离线")),
+    "error": ("device_error", "critical", N_("%(name)s故障")),
 }
+DEVICE_ALERT_TEXTS = {kind: template for kind, _level, template in STATUS_ALERTS.values()}
+# What people call each kind of device (the dashboard lists devices by these, not by code names).
+DEVICE_KINDS = {
+    "kiosk": N_("取号机"),
+    "display": N_("显示屏"),
+    "rater": N_("评价平板"),  # the HTTP rating tablet (/rate/window/N)
+    "printer": N_("打印机"),
+    "led": N_("窗口条屏"),
+    "pad": N_("评价器"),  # the serial rating pad on the counter
+    "keypad": N_("呼叫器"),
+}
+
+
+def device_label(kind: str, name: str, window: int | None, translate: Callable[[str], str] = str) -> str:
+    """The name people read: 1号窗口 评价平板, 2号取号机, 打印机（guide-printer）. ``translate``: a gettext."""
+    kind_name = translate(DEVICE_KINDS[kind]) if kind in DEVICE_KINDS else kind
+    if window is not None:
+        return translate(N_("%(n)s号窗口 %(kind)s")) % {"n": window, "kind": kind_name}
+    number = re.fullmatch(r"[A-Za-z_-]+?-?(\d+)", name)
+    if number:
+        return translate(N_("%(n)s号%(kind)s")) % {"n": int(number.group(1)), "kind": kind_name}
+    return translate(N_("%(kind)s（%(name)s）")) % {"kind": kind_name, "name": name}
+
+
 DEVICE_STATUSES = frozenset({"ok", *STATUS_ALERTS})
+# A device whose last request is older than this shows as not online. Rating tablets ask every 5 s and a
+# request is recorded at most once a minute (hall/web/security.py), so three minutes means three missed marks.
+ONLINE_SECONDS = 180
 
 
 def device_source(name: str) -> str:
@@ -90,8 +125,8 @@ class Alerts:
             self._clear(session, hall_id, source, None, events, keep=wanted[0] if wanted else None)
             if wanted:
                 kind, level, template = wanted
-                label = _device_label(device)
-                message = template.format(name=label) + (f"（{detail}）" if detail else "")
+                label = device_label(device.kind, device.name, device.window_number)
+                message = template % {"name": label} + (f"（{detail}）" if detail else "")
                 self._raise(session, hall_id, source, kind, message, level, {"device": name}, events)
             if previous != status:
                 events.append(
@@ -106,7 +141,12 @@ class Alerts:
         return previous
 
     def devices(self, hall_id: int) -> list[dict[str, Any]]:
-        """Registered devices with their last known health (never their tokens)."""
+        """Registered devices with their last known health (never their tokens).
+
+        ``online``: the device made a request within ``ONLINE_SECONDS`` (HTTP devices such as the rating
+        tablets have no status query; their requests are their heartbeat).
+        """
+        now = self.clock.now()
         with self.db.read() as session:
             rows = session.scalars(select(Device).where(Device.hall_id == hall_id).order_by(Device.name))
             return [
@@ -118,9 +158,17 @@ class Alerts:
                     "status": d.status,
                     "status_at": _iso(d.status_at),
                     "last_seen": _iso(d.last_seen),
+                    "online": d.last_seen is not None and (now - d.last_seen).total_seconds() <= ONLINE_SECONDS,
                 }
                 for d in rows
             ]
+
+    def seen(self, hall_id: int, name: str) -> None:
+        """A device made a request: remember when (its status and alerts stay as its health checks left them)."""
+        with self.db.write() as session:
+            session.execute(
+                update(Device).where(Device.hall_id == hall_id, Device.name == name).values(last_seen=self.clock.now())
+            )
 
     # --- inside a transaction -------------------------------------------------------------------
     def _raise(
@@ -182,18 +230,6 @@ class Alerts:
             events.append(AlertCleared(hall_id=hall_id, at=now, alert_id=alert.id, source=source, kind=alert.kind))
             n += 1
         return n
-
-
-def _device_label(device: Device) -> str:
-    kinds = {
-        "kiosk": "取号机",
-        "printer": "打印机",
-        "display": "显示屏",
-        "led": "条屏",
-        "pad": "评价器",
-        "keypad": "呼叫器",
-    }
-    return f"{kinds.get(device.kind, '设备')}{device.name}"
 
 
 def _iso(at: datetime | None) -> str | None:

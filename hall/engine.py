@@ -28,10 +28,11 @@ from hall.errors import Conflict, Forbidden, HallError, Invalid, NotFound, TooMa
 from hall.events import DomainEvent, WindowChanged
 from hall.lifecycle import Action, State
 from hall.models import Ticket, Window
+from hall.priority_groups import GROUPS
 from hall.repository import Repository
 from hall.routing import Candidate, WindowView, get_policy
 
-PRIORITY_GROUPS = ("elderly", "disabled", "veteran", "talent", "military", "compatriot")
+PRIORITY_GROUPS = GROUPS  # the 绿色通道 groups (names: hall/priority_groups.py)
 STAFF_ROLES = frozenset({"clerk", "leader", "manager", "admin"})
 SUPERVISOR_ROLES = frozenset({"leader", "manager", "admin"})
 ISSUER_ROLES = STAFF_ROLES | {"kiosk"}
@@ -544,6 +545,7 @@ class Engine:
             "priority": priority,
             "joint": joint,
             "channel": channel,
+            "appointment": channel == "appointment",
             "items": [{**_item_brief(it), "status": "pending"} for it in chosen],
             "people_ahead": ahead,
             "eta_minutes": rng.to_dict(),
@@ -1095,6 +1097,7 @@ class Engine:
                     "queue": t.queue_code,
                     "priority": t.priority,
                     "joint": t.joint,
+                    "appointment": t.channel == "appointment",
                     "items": [ti.item_code for ti in t.items],
                     "queue_entered_at": t.queue_entered_at.isoformat(),
                     "targeted": t.target_window == number,
@@ -1145,6 +1148,7 @@ class Engine:
             "priority": ticket.priority,
             "joint": ticket.joint,
             "channel": ticket.channel,
+            "appointment": ticket.channel == "appointment",  # a checked-in booking: screens and slip mark 预约
             "items": [
                 {
                     "code": ti.item_code,

@@ -44,6 +44,7 @@ class TicketEvent(DomainEvent):
     to_state: str
     window: int | None = None
     clerk_id: int | None = None
+    appointment: bool = False  # a checked-in booking's ticket: displays show a 预约 mark
 
 
 @dataclass(frozen=True, kw_only=True)

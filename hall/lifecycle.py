@@ -215,6 +215,6 @@ def advance(
         to_state=move.target.value,
         window=window,
         clerk_id=clerk_id,
-        **event_fields,
+        **{"appointment": getattr(ticket, "channel", None) == "appointment", **event_fields},
     )
     return [event]

@@ -21,15 +21,22 @@ def announcement(number: str, window: int) -> str:
 def recent_calls(session: Session, hall_id: int, day: date, limit: int = 10) -> list[dict[str, Any]]:
     """The latest calls of the day, newest first."""
     rows = session.execute(
-        select(Ticket.number, Ticket.window_number, Ticket.called_at, Window.name)
+        select(Ticket.number, Ticket.window_number, Ticket.called_at, Window.name, Ticket.channel)
         .join(Window, Window.id == Ticket.window_id)
         .where(Ticket.hall_id == hall_id, Ticket.day == day, Ticket.called_at.is_not(None))
         .order_by(Ticket.called_at.desc(), Ticket.id.desc())
         .limit(limit)
     ).all()
     return [
-        {"number": n, "window": w, "window_name": name, "text": announcement(n, w), "at": at.isoformat()}
-        for n, w, at, name in rows
+        {
+            "number": n,
+            "window": w,
+            "window_name": name,
+            "text": announcement(n, w),
+            "at": at.isoformat(),
+            "appointment": channel == "appointment",
+        }
+        for n, w, at, name, channel in rows
     ]
 
 
@@ -46,13 +53,13 @@ def queue_counts(session: Session, hall_id: int) -> list[dict[str, Any]]:
 def windows(session: Session, hall_id: int) -> list[dict[str, Any]]:
     """Every window with its clerk (亮牌亮证) and the number it is serving or calling."""
     rows = session.execute(
-        select(Window, Ticket.number, Ticket.status)
+        select(Window, Ticket.number, Ticket.status, Ticket.channel)
         .outerjoin(Ticket, Ticket.id == Window.current_ticket_id)
         .where(Window.hall_id == hall_id)
         .order_by(Window.number)
     ).all()
     out = []
-    for w, number, status in rows:
+    for w, number, status, channel in rows:
         clerk = w.clerk
         out.append(
             {
@@ -61,7 +68,9 @@ def windows(session: Session, hall_id: int) -> list[dict[str, Any]]:
                 "kind": w.kind,
                 "state": w.state,
                 "clerk": {"name": clerk.display_name, "staff_no": clerk.staff_no} if clerk else None,
-                "current": {"number": number, "status": status} if number else None,
+                "current": {"number": number, "status": status, "appointment": channel == "appointment"}
+                if number
+                else None,
             }
         )
     return out
@@ -92,7 +101,7 @@ def display_snapshot(session: Session, hall_id: int, now: Any) -> dict[str, Any]
     settings = hall.settings or {}
     queues = queue_counts(session, hall_id)
     return {
-        "hall": {"code": hall.code, "name": hall.name},
+        "hall": {"code": hall.code, "name": hall.name, "timezone": hall.timezone},
         "at": now.isoformat(),
         "recent_calls": recent_calls(session, hall_id, day),
         "queues": queues,

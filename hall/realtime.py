@@ -139,6 +139,7 @@ class Broadcaster:
             "text": queries.announcement(event.number, window),
             "spoken": spoken_text(event.number, window),
             "recall": isinstance(event, ev.TicketRecalled),
+            "appointment": event.appointment,
             "at": event.at.isoformat(),
             "voice_url": f"/display/voice/{event.number}/{window}.wav",
         }

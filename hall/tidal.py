@@ -59,8 +59,10 @@ class Decision:
 
     open: bool
     changed: bool
-    reason: str
+    reason: str  # for logs and the audit (English)
     predicted_wait_minutes: float = field(default=0.0)
+    why: str = ""  # the reason's key; pages say it in their language (hall/api/hall_routes.py TIDAL_REASONS)
+    why_args: dict[str, float] = field(default_factory=dict)
 
 
 def predicted_wait(load: Load) -> float:
@@ -97,39 +99,56 @@ def decide(
     pressure = max(wait, load.head_wait_minutes)
     if state.override in ("open", "closed"):
         want, reason = state.override == "open", f"manager override: {state.override}"
+        why, args = "override", {}
     elif stage > 0 and earlier_open_minutes is None:
         want, reason = False, "the tidal window before it is closed"
+        why, args = "earlier_closed", {}
     elif rule.use_schedule and stage == 0 and in_peak(rule, load.local_time):
         want, reason = True, "scheduled peak"
+        why, args = "scheduled_peak", {}
     elif (
         rule.use_load
         and pressure > rule.open_above
         and (state.is_open or stage == 0 or (earlier_open_minutes or 0.0) >= rule.stage_after_minutes)
     ):
         want, reason = True, f"wait {pressure:.1f} min above {rule.open_above:g}"
+        why, args = "wait_above", {"wait": pressure, "limit": rule.open_above}
     elif later_open and state.is_open:
         state.calm_since = None
         want, reason = True, "a later tidal window is open"
+        why, args = "later_open", {}
     elif not state.is_open and rule.use_load and pressure > rule.open_above:
         settle = rule.stage_after_minutes
         want, reason = False, f"wait {pressure:.1f} min; the window before it opened under {settle:g} min ago"
+        why, args = "settling", {"wait": pressure, "limit": settle}
     elif state.is_open:
         if pressure < rule.close_below:
             state.calm_since = state.calm_since or now
             calm_for = (now - state.calm_since) / timedelta(minutes=1)
             if calm_for >= rule.calm_minutes:
                 want, reason = False, f"calm for {calm_for:.0f} min (wait {pressure:.1f} < {rule.close_below:g})"
+                why, args = "calm", {"minutes": calm_for, "wait": pressure, "limit": rule.close_below}
             else:
                 want, reason = True, f"calming ({calm_for:.0f} of {rule.calm_minutes:g} min)"
+                why, args = "calming", {"minutes": calm_for, "limit": rule.calm_minutes}
         else:
             state.calm_since = None
             want, reason = True, f"wait {pressure:.1f} min not yet under {rule.close_below:g}"
+            why, args = "not_yet_calm", {"wait": pressure, "limit": rule.close_below}
     else:
         want, reason = False, "load normal"
+        why, args = "normal", {}
     if want:
         state.calm_since = None if pressure >= rule.close_below else state.calm_since
     changed = want != state.is_open
     state.is_open = want
     if changed and not want:
         state.calm_since = None
-    return Decision(open=want, changed=changed, reason=reason, predicted_wait_minutes=round(min(wait, 1e6), 2))
+    return Decision(
+        open=want,
+        changed=changed,
+        reason=reason,
+        predicted_wait_minutes=round(min(wait, 1e6), 2),
+        why=why,
+        why_args={k: round(min(v, 1e6), 1) for k, v in args.items()},
+    )

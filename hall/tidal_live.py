@@ -25,6 +25,13 @@ from hall.schedule import parse_time
 from hall.tidal import Decision, Load, TidalRule, TidalState, decide
 
 log = logging.getLogger(__name__)
+NO_TIDAL_WINDOW = {
+    "window": None,
+    "open": False,
+    "override": None,
+    "reason": "no tidal window configured",
+    "why": "none",
+}
 
 RATE_WINDOW = timedelta(minutes=30)  # arrivals counted over the last half hour for the rate estimate
 MODES = ("open", "closed", "auto")
@@ -138,7 +145,7 @@ class TidalController:
     def _tick(self, hall_id: int) -> dict[str, Any]:
         windows = self.windows(hall_id)
         if not windows:
-            return {"window": None, "open": False, "override": None, "reason": "no tidal window configured"}
+            return dict(NO_TIDAL_WINDOW)
         tides = self._tides(hall_id, windows)
         rule = rule_from(self.engine.reference(hall_id).settings)
         now = self.engine.clock.now()
@@ -249,7 +256,7 @@ class TidalController:
         with self._lock:
             windows = self.windows(hall_id)
             if not windows:
-                return {"window": None, "open": False, "override": None, "reason": "no tidal window configured"}
+                return dict(NO_TIDAL_WINDOW)
             return self._status(hall_id, windows[0]["number"], self._tides(hall_id, windows))
 
     def _status(self, hall_id: int, first: int, tides: dict[int, _HallTide]) -> dict[str, Any]:
@@ -264,6 +271,8 @@ class TidalController:
                     "open": states.get(number) == "open",
                     "pending_close": tide.pending_close,
                     "reason": last.reason if last else None,
+                    "why": last.why if last else None,
+                    "why_args": dict(last.why_args) if last else {},
                     "predicted_wait_minutes": last.predicted_wait_minutes if last else None,
                 }
             )

@@ -22,13 +22,20 @@ from kiosk.receipt import build_receipt
 
 log = logging.getLogger(__name__)
 
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext marker: the API answers these in the request's language
+    """Mark a message for translation (hall/api/tickets.py translates it)."""
+    return text
+
+
 # What the citizen or the guide sees when the slip did not come out. The ticket is issued either way.
 FAILURE_MESSAGES = {
-    PrinterStatus.PAPER_OUT: "打印机缺纸，号码已取到，请拍照或扫码保存",
-    PrinterStatus.OFFLINE: "打印机暂不可用，号码已取到，请拍照或扫码保存",
-    PrinterStatus.ERROR: "打印出错，号码已取到，请拍照或扫码保存",
+    PrinterStatus.PAPER_OUT: N_("打印机缺纸，号码已取到，请拍照或扫码保存"),
+    PrinterStatus.OFFLINE: N_("打印机暂不可用，号码已取到，请拍照或扫码保存"),
+    PrinterStatus.ERROR: N_("打印出错，号码已取到，请拍照或扫码保存"),
 }
-NO_PRINTER = "本机未连接打印机，请拍照或扫码保存号码"
+NO_PRINTER = N_("本机未连接打印机，请拍照或扫码保存号码")
+PRINTED = N_("请取走号票")
 
 
 def printer_config(device: Device) -> PrinterConfig | None:
@@ -72,12 +79,19 @@ class PrintService:
             ).all()
         return next((n for n in names if n in printers), None)
 
-    def print_ticket(self, hall_id: int, device: str | None, ticket: dict[str, Any], *, hall_name: str) -> dict:
-        """Print one ticket; never raises for printer trouble. Returns ``{printed, status, message}``."""
+    def print_ticket(
+        self, hall_id: int, device: str | None, ticket: dict[str, Any], *, hall_name: str, timezone: str | None = None
+    ) -> dict:
+        """Print one ticket (times in the hall's ``timezone``); never raises for printer trouble.
+
+        Returns ``{printed, status, message}``.
+        """
         cfg = self.printers(hall_id).get(device) if device else None
         if cfg is None:
             return {"printed": False, "status": "no_printer", "message": NO_PRINTER, "printer": device}
-        blocks = build_receipt(ticket, hall_name=hall_name, width_mm=cfg.width_mm, notice=self.notice)
+        blocks = build_receipt(
+            ticket, hall_name=hall_name, width_mm=cfg.width_mm, notice=self.notice, timezone=timezone
+        )
         try:
             with self._lock:
                 status = print_receipt(cfg, blocks)
@@ -92,7 +106,7 @@ class PrintService:
                 "printer": device,
             }
         self._report(hall_id, device, status)
-        return {"printed": True, "status": status.value, "message": "请取走号票", "printer": device}
+        return {"printed": True, "status": status.value, "message": PRINTED, "printer": device}
 
     def check(self, hall_id: int) -> dict[str, str]:
         """Ask every printer of the hall for its status (DLE EOT) and record it; returns name → status."""

@@ -6,21 +6,18 @@ layout can be checked (line widths, sizes, what is masked) without a printer or 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-# The hall's green-channel groups (hall/engine.py PRIORITY_GROUPS) as printed on the slip.
-PRIORITY_NAMES = {
-    "elderly": "老年人",
-    "disabled": "残疾人",
-    "veteran": "退役军人",
-    "military": "军人军属",
-    "talent": "高层次人才",
-    "compatriot": "港澳台同胞",
-}
+from hall.priority_groups import NAMES
+
+# The hall's green-channel groups as printed on the slip (the same names as on every screen).
+PRIORITY_NAMES = NAMES
 
 ALIGNS = ("left", "center", "right")
 # Largest GS ! magnification for the ticket number per paper width (the brief's 80 mm: 4, 58 mm: 3).
@@ -154,14 +151,21 @@ def safe_id(id_masked: str | None) -> str | None:
     return "*" * len(value)
 
 
-def issued_time(issued_at: str | None) -> str:
-    """``YYYY-MM-DD HH:MM`` in the time zone the ISO time carries (the hall's), or '' when absent or bad."""
+def issued_time(issued_at: str | None, timezone: str | None = None) -> str:
+    """``YYYY-MM-DD HH:MM`` in the hall's ``timezone`` (the API's times are UTC), or '' when absent or bad.
+
+    Without a zone (or an unknown one) the time is printed in the zone the ISO time carries.
+    """
     if not issued_at:
         return ""
     try:
-        return datetime.fromisoformat(issued_at).strftime("%Y-%m-%d %H:%M")
+        at = datetime.fromisoformat(issued_at)
     except (TypeError, ValueError):
         return ""
+    if timezone and at.tzinfo is not None:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+            at = at.astimezone(ZoneInfo(timezone))
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def number_size(number: str, width_mm: int) -> int:
@@ -180,8 +184,12 @@ def build_receipt(
     width_mm: int = 80,
     notice: str | None = None,
     max_materials: int = 4,
+    timezone: str | None = None,
 ) -> list[Block]:
-    """The slip for a ticket view (the API's ticket dict, with ``track_url``), as blocks for any printer."""
+    """The slip for a ticket view (the API's ticket dict, with ``track_url``), as blocks for any printer.
+
+    ``timezone`` is the hall's zone: the issue time is printed as the hall's clock shows it.
+    """
     cols = columns(width_mm)
 
     def lines(text: str, *, size: int = 1, bold: bool = False, align: str = "left", indent: str = "") -> list[Block]:
@@ -196,6 +204,8 @@ def build_receipt(
 
     names = [clean(item.get("name") or item.get("code") or "").strip() for item in items]
     names = [name for name in names if name]
+    if ticket.get("appointment"):
+        out += lines("【预约】", bold=True, align="center")
     if ticket.get("joint"):
         out += lines("【一件事联办】", bold=True, align="center")
     if len(names) == 1:
@@ -217,7 +227,7 @@ def build_receipt(
     if isinstance(eta, dict) and eta.get("low") is not None and eta.get("high") is not None:
         low, high = int(eta["low"]), int(eta["high"])
         out += lines(f"预计等候 {low} 分钟" if low == high else f"预计等候 {low}–{high} 分钟")
-    issued = issued_time(ticket.get("issued_at"))
+    issued = issued_time(ticket.get("issued_at"), timezone)
     if issued:
         out += lines(f"取号时间：{issued}")
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from hall.api.error_texts import localized
 from hall.errors import HallError
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ _HTTP_MESSAGES = {
 
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> Any:
     """Build the standard JSON error response."""
-    body: dict[str, Any] = {"code": code, "message": message}
+    body: dict[str, Any] = {"code": code, "message": localized(code, message)}
     if details:
         body["details"] = details
     return jsonify({"error": body}), status

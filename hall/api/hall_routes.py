@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 import marshmallow as ma
 from flask import current_app
+from flask_babel import get_locale, gettext
 
+from hall.alerts import DEVICE_ALERT_TEXTS, device_label
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import (
     AlertsOut,
@@ -24,6 +27,82 @@ from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, require_roles
 
 blp = Blueprint("hall", __name__, url_prefix="/api/v1/hall", description="大厅负载")
+
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts by default
+    """Mark a text for translation (translated per request)."""
+    return text
+
+
+# The tidal rule's reasons (hall/tidal.py Decision.why) as the dashboard says them; %(…)s are minutes. A manager's
+# override has none here: the dashboard names the override itself.
+TIDAL_REASONS = {
+    "none": N_("本大厅未配置潮汐窗口"),
+    "earlier_closed": N_("前一个潮汐窗口未开放"),
+    "scheduled_peak": N_("预设高峰时段"),
+    "wait_above": N_("预计等候%(wait)s分钟，超过%(limit)s分钟"),
+    "later_open": N_("后一个潮汐窗口开放中"),
+    "settling": N_("预计等候%(wait)s分钟；前一个潮汐窗口开放未满%(limit)s分钟"),
+    "calm": N_("已平稳%(minutes)s分钟（预计等候%(wait)s分钟，低于%(limit)s分钟）"),
+    "calming": N_("趋于平稳（%(minutes)s/%(limit)s分钟）"),
+    "not_yet_calm": N_("预计等候%(wait)s分钟，尚未低于%(limit)s分钟"),
+    "normal": N_("客流正常"),
+}
+translate = gettext  # a variable in gettext() would be extracted as text
+
+# English texts for alerts by kind (the stored message is Chinese, with details such as names and minutes).
+ALERT_TEXTS = {
+    "long_wait": N_("队列%(queue)s等候过长（%(minutes)s分钟）"),
+    "bad_rating": N_("收到差评，请跟进整改（整改单%(case)s）"),
+    "case_overdue": N_("差评整改已超期（整改单%(case)s）"),
+    "service_overtime": N_("%(number)s号在%(window)s号窗口办理超时"),
+    "parked_overdue": N_("%(number)s号容缺受理补齐材料已逾期"),
+    "job_failed": N_("定时任务失败：%(job)s"),
+    "device_check_failed": N_("开门前设备检查未能完成"),
+}
+
+
+def alert_text(alert: dict[str, Any], devices: dict[str, dict[str, Any]]) -> str:
+    """An alert's message in the request's language: the stored Chinese one, or the kind's English text."""
+    if not str(get_locale() or "zh_CN").startswith("en"):
+        return alert["message"]
+    details = alert.get("details") or {}
+    if alert["kind"] in DEVICE_ALERT_TEXTS and details.get("device"):
+        device = devices.get(details["device"])
+        label = (
+            device_label(device["kind"], device["name"], device["window"], translate) if device else details["device"]
+        )
+        return translate(DEVICE_ALERT_TEXTS[alert["kind"]]) % {"name": label}
+    if alert["kind"] in ALERT_TEXTS:
+        try:
+            return translate(ALERT_TEXTS[alert["kind"]]) % defaultdict(lambda: "—", details)
+        except (TypeError, ValueError):
+            pass
+    return gettext("提醒：%(kind)s", kind=alert["kind"])
+
+
+def labelled(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Devices with their human ``label``."""
+    return [{**d, "label": device_label(d["kind"], d["name"], d.get("window"), translate)} for d in devices]
+
+
+def _number(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def tidal_reason(entry: dict[str, Any]) -> str | None:
+    """A tidal decision's reason in the request's language (None before the rule has decided)."""
+    why = entry.get("why")
+    if why not in TIDAL_REASONS:
+        return None
+    args = {k: _number(v) for k, v in (entry.get("why_args") or {}).items()}
+    return translate(TIDAL_REASONS[why], **args)
+
+
+def localized_tidal(status: dict[str, Any]) -> dict[str, Any]:
+    """The tidal status with ``reason_text`` on the head and on each window."""
+    windows = [{**w, "reason_text": tidal_reason(w)} for w in status.get("windows", [])]
+    return {**status, "reason_text": tidal_reason(status), "windows": windows}
 
 
 @blp.route("/load", methods=["GET"])
@@ -51,7 +130,10 @@ def status(args: dict[str, Any]) -> Any:
 def alerts(args: dict[str, Any]) -> Any:
     """Open alerts (printer paper, devices offline, …), newest first; ``?all=1`` includes cleared ones."""
     actor = current_actor()
-    return {"alerts": services().alerts.open_alerts(hall_id_for(actor), include_cleared=args["all"])}
+    hall_id = hall_id_for(actor)
+    found = services().alerts.open_alerts(hall_id, include_cleared=args["all"])
+    devices = {d["name"]: d for d in services().alerts.devices(hall_id)} if found else {}
+    return {"alerts": [{**a, "message": alert_text(a, devices)} for a in found]}
 
 
 @blp.route("/devices", methods=["GET"])
@@ -61,7 +143,7 @@ def alerts(args: dict[str, Any]) -> Any:
 def devices(args: dict[str, Any]) -> Any:
     """Registered kiosks, displays, printers and serial devices with their last known health."""
     actor = current_actor()
-    return {"devices": services().alerts.devices(hall_id_for(actor))}
+    return {"devices": labelled(services().alerts.devices(hall_id_for(actor)))}
 
 
 @blp.route("/devices/check", methods=["POST"])
@@ -75,7 +157,7 @@ def check_devices() -> Any:
     serial = current_app.extensions.get("hall.devices")
     if serial is not None:
         serial.check(hall_id)
-    return {"devices": services().alerts.devices(hall_id)}
+    return {"devices": labelled(services().alerts.devices(hall_id))}
 
 
 @blp.route("/tidal", methods=["GET"])
@@ -84,7 +166,7 @@ def check_devices() -> Any:
 def tidal() -> Any:
     """The tidal window: open or not, a manager's override, and the rule's last reason."""
     actor = current_actor()
-    return services().tidal.status(hall_id_for(actor))
+    return localized_tidal(services().tidal.status(hall_id_for(actor)))
 
 
 @blp.route("/tidal", methods=["POST"])
@@ -94,7 +176,7 @@ def tidal() -> Any:
 def tidal_override(args: dict[str, Any]) -> Any:
     """Force the tidal window open or closed, or give it back to the rule (``auto``)."""
     actor = current_actor()
-    return services().tidal.override(actor, hall_id_for(actor), args["mode"])
+    return localized_tidal(services().tidal.override(actor, hall_id_for(actor), args["mode"]))
 
 
 class StatsQuery(ma.Schema):

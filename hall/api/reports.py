@@ -96,7 +96,8 @@ def export(args: dict[str, Any]) -> Any:
             (gettext("起"), data["from"]),
             (gettext("止"), data["to"]),
             (gettext("分组"), data["by"]),
-            (gettext("生成时间"), data["generated_at"]),
+            # generated_at carries the hall's offset: its wall-clock part is the hall's time
+            (gettext("生成时间"), data["generated_at"][:19].replace("T", " ")),
             (gettext("口径说明"), "docs/reports.md"),
         ]
         body = reports.to_xlsx(data, title=gettext("报表"), info=info, key_label=key_label, name_label=name_label)

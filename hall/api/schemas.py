@@ -94,6 +94,7 @@ class TicketOut(ma.Schema):
     priority = ma.fields.String(allow_none=True)
     joint = ma.fields.Boolean()
     channel = ma.fields.String()
+    appointment = ma.fields.Boolean(metadata={"description": "a checked-in booking's ticket (shown with 预约)"})
     items = ma.fields.List(ma.fields.Nested(TicketItemOut))
     people_ahead = ma.fields.Integer(allow_none=True)
     eta_minutes = ma.fields.Nested(EtaOut, allow_none=True)
@@ -258,6 +259,7 @@ class WaitingOut(ma.Schema):
     queue = ma.fields.String()
     priority = ma.fields.String(allow_none=True)
     joint = ma.fields.Boolean()
+    appointment = ma.fields.Boolean()
     items = ma.fields.List(ma.fields.String())
     queue_entered_at = ma.fields.String()
     targeted = ma.fields.Boolean()
@@ -355,6 +357,8 @@ class DeviceOut(ma.Schema):
     status = ma.fields.String(allow_none=True)
     status_at = ma.fields.String(allow_none=True)
     last_seen = ma.fields.String(allow_none=True)
+    online = ma.fields.Boolean(metadata={"description": "made a request in the last 3 minutes"})
+    label = ma.fields.String(metadata={"description": "the name people read, e.g. 1号窗口 评价器"})
 
 
 class DevicesOut(ma.Schema):
@@ -377,6 +381,7 @@ class TidalWindowOut(ma.Schema):
     open = ma.fields.Boolean()
     pending_close = ma.fields.Boolean()
     reason = ma.fields.String(allow_none=True)
+    reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
 
 
@@ -389,5 +394,6 @@ class TidalOut(ma.Schema):
     override = ma.fields.String(allow_none=True)
     pending_close = ma.fields.Boolean()
     reason = ma.fields.String(allow_none=True)
+    reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
     windows = ma.fields.List(ma.fields.Nested(TidalWindowOut))

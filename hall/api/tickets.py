@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from hall.api.blueprint import Blueprint
@@ -14,6 +15,8 @@ from hall.errors import Conflict, Forbidden, NotFound, Unauthorized
 from hall.web.context import hall_id_for, services
 from hall.web.limits import issue_limit, limiter
 from hall.web.security import current_actor, require_roles
+
+translate = gettext  # the print outcome's message is marked in kiosk/printing.py (a variable is not extracted)
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1", description="取号与号码")
 
@@ -117,9 +120,11 @@ def _print(actor: Actor, hall_id: int, ticket_id: int, printer: str | None) -> d
     svc = services()
     view = svc.engine.claim_print(actor, hall_id, ticket_id)
     ticket = public_ticket(view)
-    hall_name = svc.engine.reference(hall_id).name
-    outcome = current_app.extensions["hall.printing"].print_ticket(hall_id, printer, ticket, hall_name=hall_name)
-    return {**outcome, "ticket": ticket}
+    ref = svc.engine.reference(hall_id)
+    outcome = current_app.extensions["hall.printing"].print_ticket(
+        hall_id, printer, ticket, hall_name=ref.name, timezone=ref.timezone
+    )
+    return {**outcome, "message": translate(outcome["message"]), "ticket": ticket}
 
 
 @blp.route("/tickets/<int(max=2147483647):ticket_id>/print", methods=["POST"])

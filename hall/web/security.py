@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from functools import wraps
@@ -19,6 +20,7 @@ from hall.errors import Forbidden, Unauthorized
 from hall.repository import Repository
 from hall.web.context import services
 
+log = logging.getLogger(__name__)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -126,7 +128,28 @@ def _load_device(req: Any) -> Principal | None:
             )
             return Principal(actor, kind="device")
 
-    return _cached((svc.uid, "device", digest), load)
+    principal = _cached((svc.uid, "device", digest), load)
+    if principal is not None:
+        _mark_seen(svc, principal.actor)
+    return principal
+
+
+# When each device was last recorded as seen; one write a minute per device, not one per request.
+_seen: TTLCache = TTLCache(maxsize=4096, ttl=60)
+_seen_lock = threading.Lock()
+
+
+def _mark_seen(svc: Any, actor: Actor) -> None:
+    """Record that a device made a request (its heartbeat on the dashboard), at most once a minute."""
+    key = (svc.uid, actor.hall_id, actor.name)
+    with _seen_lock:
+        if key in _seen:
+            return
+        _seen[key] = True
+    try:
+        svc.alerts.seen(actor.hall_id, actor.name)
+    except Exception:  # bookkeeping must never refuse a device's request
+        log.exception("recording that device %s was seen failed", actor.name)
 
 
 @login_manager.unauthorized_handler

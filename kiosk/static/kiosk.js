@@ -259,7 +259,7 @@
     const s = r.data;
     if (!s.open) {
       $('c-today').textContent = s.today === '休息' ? T.closed_today : fmt(T.open_hours, { h: s.today });
-      $('c-next').textContent = s.next_opening ? fmt(T.next_open, { t: new Date(s.next_opening).toLocaleString('zh-CN', { month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' }) }) : '';
+      $('c-next').textContent = s.next_opening ? fmt(T.next_open, { t: hallTime.format(s.next_opening, { month: 'long', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit' }) }) : '';
       $('c-notice').textContent = s.notice || '';
       show('closed');
     } else if (state.screen === 'closed') reset();

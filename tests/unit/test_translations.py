@@ -37,3 +37,13 @@ def test_every_marked_string_is_translated(tmp_path) -> None:
         catalog = read_po(fh)
     missing = sorted(i for i in wanted if i not in catalog or not catalog[i].string or catalog[i].fuzzy)
     assert not missing, f"add English for these (pybabel extract/update, see docs): {missing}"
+
+
+def test_no_english_text_has_a_bare_percent_sign() -> None:
+    """Jinja's gettext always applies ``%`` formatting: "90% of" raised a TypeError (a 500 on /manager/reports)."""
+    import re
+
+    with (ROOT / "hall/translations/en/LC_MESSAGES/messages.po").open("rb") as fh:
+        catalog = read_po(fh)
+    bare = [m.id for m in catalog if m.id and re.search(r"%(?!\(\w+\)s|%)", m.string or "")]
+    assert not bare, f"write '%%' or avoid '%' in these English texts: {bare}"

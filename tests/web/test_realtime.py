@@ -50,7 +50,7 @@ def test_display_gets_a_snapshot_on_connect(app, kiosk, staff) -> None:
     assert snap["recent_calls"][0]["number"] == "A001" and snap["recent_calls"][0]["window"] == 2
     assert snap["recent_calls"][0]["text"] == "请A001号到2号窗口办理"
     windows = {w["number"]: w for w in snap["windows"]}
-    assert windows[2]["current"] == {"number": "A001", "status": "called"}
+    assert windows[2]["current"] == {"number": "A001", "status": "called", "appointment": False}
     assert windows[2]["clerk"]["staff_no"] and windows[6]["state"] == "closed"
     assert snap["notices"], "policy notices from the hall config"
     display.disconnect("/display")

@@ -146,12 +146,21 @@
   async function loadDevices() {
     await guarded(async () => {
       const {devices} = await api('GET', '/hall/devices');
-      $('devices').innerHTML = devices.map((d) => `<li data-device="${esc(d.name)}" title="${esc(d.status_at || '')}">` +
-        `<span class="dot ${esc(d.status || '')}"></span>${esc(d.name)} <small>${esc(d.status ? DEVICE_STATUS[d.status] || d.status : T.never)}</small></li>`).join('');
+      $('devices').innerHTML = devices.map((d) => `<li data-device="${esc(d.name)}" title="${esc(d.name)}">` +
+        `<span class="dot ${esc(deviceDot(d))}"></span>${esc(d.label || d.name)} <small>${esc(deviceState(d))}</small></li>`).join('');
       const bad = devices.filter((d) => d.status && d.status !== 'ok').length;
       $('device-count').textContent = bad ? `${bad} ${T.devices_bad}` : '';
     });
   }
+  // A device with a health check shows its status; an HTTP device (rating tablet) its requests: online, or when
+  // it was last seen (hall time), or never connected.
+  function deviceState(d) {
+    if (d.status) return DEVICE_STATUS[d.status] || d.status;
+    if (d.online) return T.online;
+    if (d.last_seen) return `${T.last_seen} ${new Date(d.last_seen).toLocaleTimeString('zh-CN', {hour12: false, hour: '2-digit', minute: '2-digit', timeZone: zone()})}`;
+    return T.never_seen;
+  }
+  function deviceDot(d) { return d.status || (d.online ? 'ok' : d.last_seen ? 'offline' : ''); }
   function renderTidal(t) {
     // Every tidal window in stage order (a hall may open a second one when the first is not enough).
     const stages = (t.windows && t.windows.length) ? t.windows : [t];
@@ -162,7 +171,7 @@
       if (stages.length < 2) return esc(text);
       return `<span class="tidal-stage" data-stage="${esc(w.window)}">${esc(T.window_no.replace('{n}', w.window))} ${esc(text)}</span>`;
     }).join(' · ');
-    const reasons = stages.map((w) => w.reason).filter(Boolean);
+    const reasons = stages.map((w) => w.reason_text).filter(Boolean); // in the page's language, not the log's English
     $('tidal-reason').textContent = [t.override ? T['override_' + t.override] : T.auto, ...new Set(reasons)].join(' · ');
     document.querySelectorAll('[data-tidal]').forEach((b) => b.setAttribute('aria-pressed', String((t.override || 'auto') === b.dataset.tidal)));
   }
