@@ -35,6 +35,7 @@ ITEM_FIELDS = (
     "service_minutes",
     "online",
     "materials",
+    "keywords",
     "queue",
     "review_chain",
     "daily_quota",
@@ -67,6 +68,7 @@ def item_view(item: Item) -> dict[str, Any]:
         "service_minutes": item.service_minutes,
         "online": item.online,
         "materials": list(item.materials or []),
+        "keywords": list(item.keywords or []),
         "queue": item.queue_code,
         "review_chain": item.review_chain,
         "daily_quota": item.daily_quota,
@@ -217,8 +219,8 @@ class Admin:
         for key, value in data.items():
             if key == "queue":
                 item.queue_code = value
-            elif key == "materials":
-                item.materials = [str(m) for m in value]
+            elif key in ("materials", "keywords"):
+                setattr(item, key, [str(m).strip() for m in value if str(m).strip()])
             elif key in ITEM_FIELDS:
                 setattr(item, key, value)
 
@@ -230,7 +232,7 @@ class Admin:
             for key in ("name", "handling_class", "queue"):
                 if key not in data:
                     raise _invalid(key, "必填")
-            item = Item(hall_id=hall_id, code=data["code"], category="", materials=[], active=True)
+            item = Item(hall_id=hall_id, code=data["code"], category="", materials=[], keywords=[], active=True)
             item.department, item.time_limit_days, item.service_minutes, item.online = "医保", 0, 6.0, False
             item.review_chain, item.sort = False, 0
             self._apply_item(session, hall_id, item, {k: v for k, v in data.items() if k != "code"})

@@ -54,6 +54,11 @@ class AdminItemFields(Strict):
     service_minutes = ma.fields.Float(validate=validate.Range(0.5, 480))
     online = ma.fields.Boolean()
     materials = ma.fields.List(ma.fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=50))
+    keywords = ma.fields.List(
+        ma.fields.String(validate=validate.Length(1, 20)),
+        validate=validate.Length(max=30),
+        metadata={"description": "words citizens use (医保卡…), matched by the kiosk's search"},
+    )
     queue = ma.fields.String(validate=validate.Length(1, 20))
     review_chain = ma.fields.Boolean()
     daily_quota = ma.fields.Integer(allow_none=True, validate=validate.Range(1, 100000))
