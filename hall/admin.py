@@ -43,7 +43,7 @@ ITEM_FIELDS = (
     "active",
 )
 NO_SHOW_MODES = ("requeue", "end")
-SETTING_SECTIONS = ("routing", "tidal", "no_show")
+SETTING_SECTIONS = ("routing", "tidal", "no_show", "kiosk")
 TIDAL_DEFAULTS: dict[str, Any] = {
     "open_above": 15.0,
     "close_below": 5.0,
@@ -148,6 +148,9 @@ def validate_section(section: str, merged: dict[str, Any]) -> None:
     elif section == "no_show":
         if merged.get("mode") not in NO_SHOW_MODES:
             raise _invalid("no_show.mode", f"须为 {NO_SHOW_MODES} 之一")
+    elif section == "kiosk":
+        if int(merged["idle_warning_seconds"]) >= int(merged["idle_seconds"]):
+            raise _invalid("kiosk.idle_warning_seconds", "须小于 idle_seconds")
     elif section == "tidal":
         if float(merged["close_below"]) >= float(merged["open_above"]):
             raise _invalid("tidal.close_below", "须小于 open_above")
@@ -471,16 +474,17 @@ class Admin:
         return hours
 
     def rules(self, hall_id: int) -> dict[str, Any]:
-        """Routing, tidal and 过号 settings in effect (stored values over the defaults)."""
+        """Routing, tidal, 过号 and kiosk settings in effect (stored values over the defaults)."""
         merged = merged_settings(self._settings(hall_id))
         return {
             "routing": dict(merged["routing"]),
             "no_show": dict(merged["no_show"]),
             "tidal": {**TIDAL_DEFAULTS, **(merged.get("tidal") or {})},
+            "kiosk": dict(merged["kiosk"]),
         }
 
     def set_rules(self, actor: Actor, hall_id: int, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """Change some keys of the routing / tidal / no_show sections; the others keep their values."""
+        """Change some keys of the routing / tidal / no_show / kiosk sections; the others keep their values."""
         self._check(actor, hall_id)
         current = self.rules(hall_id)
         stored = self._settings(hall_id)

@@ -32,7 +32,7 @@ def kiosk() -> Any:
     svc = current_app.extensions["hall"]
     settings = svc.config["hall"].get("settings", {})
     kiosk_settings = merged_settings(svc.engine.reference(hall_id_for(None)).settings)["kiosk"]
-    idle = max(2, int(kiosk_settings.get("idle_seconds") or 60))
+    idle = max(3, int(kiosk_settings.get("idle_seconds") or 60))
     return render_template(
         "kiosk.html",
         hall_code=svc.hall_code,

@@ -293,12 +293,20 @@ class AdminNoShowIn(Strict):
     late_return = ma.fields.Boolean()
 
 
+class AdminKioskIn(Strict):
+    """``[hall.settings.kiosk]``: back to Chinese, normal mode and home after this long untouched (seconds)."""
+
+    idle_seconds = ma.fields.Integer(validate=validate.Range(3, 600))
+    idle_warning_seconds = ma.fields.Integer(validate=validate.Range(0, 60))  # the countdown before the reset
+
+
 class AdminRulesIn(Strict):
-    """Any of the three sections; keys not given keep their values."""
+    """Any of the sections; keys not given keep their values."""
 
     routing = ma.fields.Nested(AdminRoutingIn)
     tidal = ma.fields.Nested(AdminTidalSettingsIn)
     no_show = ma.fields.Nested(AdminNoShowIn)
+    kiosk = ma.fields.Nested(AdminKioskIn)
 
 
 class AdminRulesOut(ma.Schema):
@@ -307,6 +315,7 @@ class AdminRulesOut(ma.Schema):
     routing = ma.fields.Dict()
     tidal = ma.fields.Dict()
     no_show = ma.fields.Dict()
+    kiosk = ma.fields.Dict()
 
 
 # --- items -----------------------------------------------------------------------------------------
@@ -506,7 +515,7 @@ def put_hours(args: dict[str, Any]) -> Any:
 @require_roles("admin")
 @blp.response(200, AdminRulesOut)
 def get_rules() -> Any:
-    """Routing, tidal and 过号 rules in effect."""
+    """Routing, tidal, 过号 and kiosk rules in effect."""
     _, hall_id = _who()
     return _admin().rules(hall_id)
 
@@ -516,7 +525,7 @@ def get_rules() -> Any:
 @blp.arguments(AdminRulesIn)
 @blp.response(200, AdminRulesOut)
 def put_rules(args: dict[str, Any]) -> Any:
-    """Change some routing / tidal / 过号 keys (the others keep their values)."""
+    """Change some routing / tidal / 过号 / kiosk keys (the others keep their values)."""
     actor, hall_id = _who()
     return _admin().set_rules(actor, hall_id, args)
 

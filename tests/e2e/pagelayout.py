@@ -22,14 +22,23 @@ SMALL_TEXT = """(min) => {
 
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
-# For each selector: is every visible match fully inside the viewport (without scrolling)?
+# For each selector: is every visible match fully inside the viewport and inside every scrolling box around it
+# (an action hidden below the fold of a scrolled panel is off screen as well)?
 OFF_SCREEN = """(selectors) => {
   const out = [];
   for (const sel of selectors) {
     for (const el of document.querySelectorAll(sel)) {
       if (!el.getClientRects().length) continue;
       const r = el.getBoundingClientRect();
-      if (r.top < 0 || r.left < 0 || r.bottom > window.innerHeight + 0.5 || r.right > window.innerWidth + 0.5)
+      let top = 0, left = 0, bottom = window.innerHeight, right = window.innerWidth;
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const st = getComputedStyle(p);
+        if (st.overflowY === 'visible' && st.overflowX === 'visible') continue;
+        const c = p.getBoundingClientRect();
+        top = Math.max(top, c.top); left = Math.max(left, c.left);
+        bottom = Math.min(bottom, c.bottom); right = Math.min(right, c.right);
+      }
+      if (r.top < top - 0.5 || r.left < left - 0.5 || r.bottom > bottom + 0.5 || r.right > right + 0.5)
         out.push(`${sel} at ${Math.round(r.left)},${Math.round(r.top)}–${Math.round(r.right)},${Math.round(r.bottom)}`);
     }
   }

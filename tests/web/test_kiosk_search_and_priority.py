@@ -73,3 +73,15 @@ def test_ticket_view_says_which_items_were_rated(client, kiosk, staff) -> None:
     r = client.post(f"/api/v1/tickets/{t['id']}/rating", json={"token": token, "score": 5})
     assert r.status_code == 201
     assert [i["rated"] for i in client.get(url).get_json()["ticket"]["items"]] == [True]
+
+
+def test_kiosk_idle_reset_is_a_setting(app, client) -> None:
+    assert "idle: 60," in client.get("/kiosk").get_data(as_text=True)  # the default: 60 s
+    admin = login(app, "admin")
+    r = admin.put("/api/v1/admin/settings", json={"kiosk": {"idle_seconds": 90, "idle_warning_seconds": 15}})
+    assert r.status_code == 200 and r.get_json()["kiosk"] == {"idle_seconds": 90, "idle_warning_seconds": 15}
+    page = client.get("/kiosk").get_data(as_text=True)
+    assert "idle: 90," in page and "idleWarning: 15," in page
+    bad = admin.put("/api/v1/admin/settings", json={"kiosk": {"idle_seconds": 10, "idle_warning_seconds": 12}})
+    assert bad.status_code == 422
+    assert admin.put("/api/v1/admin/settings", json={"kiosk": {"idle_seconds": 1}}).status_code == 422
