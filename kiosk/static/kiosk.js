@@ -242,9 +242,11 @@
       try { r = await api('POST', '/api/v1/tickets/priority-check', { priority: state.priority, id_number: typed }); } catch (e) { toast(T.offline); return; }
       if (r.ok) { state.idNumber = typed; afterPriority(); return; }
       const err = (r.data && r.data.error) || {};
+      // The server's reasons are Chinese: in English say it with the page's own words.
+      const why = K.lang === 'en' ? (err.code === 'not_elderly' ? T.not_elderly : T.id_bad) : err.message;
       // Refused (under 65): stay, say why, and offer a normal number instead of sending the citizen home.
-      if (err.code === 'not_elderly') idError(`${err.message} ${T.not_elderly_hint}`, true);
-      else if (r.status === 422) idError(err.message || T.id_bad, false);
+      if (err.code === 'not_elderly') idError(`${why} ${T.not_elderly_hint}`, true);
+      else if (r.status === 422) idError(why || T.id_bad, false);
       else toast(err.message || T.error);
     } finally { checking = false; }
   };

@@ -77,9 +77,11 @@ def test_search_by_keyword_and_by_pinyin_initials(page) -> None:
     expect(page.locator("#d-title")).to_have_text("异地就医备案")
 
 
-def test_refused_id_stays_explains_and_offers_a_normal_number(page) -> None:
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_refused_id_stays_explains_and_offers_a_normal_number(page, live_server, lang) -> None:
     from playwright.sync_api import expect
 
+    page.goto(f"{live_server.url}/kiosk?lang={lang}")
     page.locator("#priority").click()
     page.locator('[data-group="elderly"]').click()
     press_id(page, YOUNG)
@@ -88,7 +90,7 @@ def test_refused_id_stays_explains_and_offers_a_normal_number(page) -> None:
     assert shown.startswith(YOUNG[:4]) and shown.endswith(YOUNG[-4:]) and YOUNG[4:14] not in shown
     assert "•" * 10 in shown
     page.locator("#id-ok").click()
-    expect(page.locator("#id-error")).to_contain_text("未满65周岁")
+    expect(page.locator("#id-error")).to_contain_text("未满65周岁" if lang == "zh_CN" else "under 65")
     expect(page.locator("#idpad")).to_be_visible()  # not sent back home
     page.locator("#id-normal").click()
     expect(page.locator("#home")).to_be_visible()
@@ -96,7 +98,7 @@ def test_refused_id_stays_explains_and_offers_a_normal_number(page) -> None:
     open_item(page, "参保登记", "城乡居民参保登记")
     page.locator("#take").click()
     expect(page.locator("#r-number")).to_have_text(re.compile(r"^A\d{3}$"), timeout=5000)
-    expect(page.locator("#r-items")).not_to_contain_text("绿色通道")
+    expect(page.locator("#r-items")).not_to_contain_text("绿色通道" if lang == "zh_CN" else "Priority")
 
 
 def test_id_is_checked_before_the_item_and_the_item_is_kept(page, live_server) -> None:
