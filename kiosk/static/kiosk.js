@@ -64,6 +64,7 @@
   for (const b of document.querySelectorAll('.screen > .body')) b.addEventListener('scroll', moreCue, { passive: true });
   for (const b of document.querySelectorAll('.screen > .bar')) b.dataset.more = T.more;
   window.addEventListener('resize', moreCue);
+  $('r-qr').addEventListener('load', moreCue); $('d-online-qr').addEventListener('load', moreCue); // heights change
   function show(name) {
     for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== name;
     state.screen = name;
@@ -367,7 +368,7 @@
   async function loadItems() {
     try {
       const r = await api('GET', '/api/v1/items');
-      if (r.ok) { state.items = r.data.items; categories(); }
+      if (r.ok) { state.items = r.data.items; categories(); moreCue(); }
     } catch (e) { /* keep the last catalogue */ }
   }
 

@@ -210,3 +210,20 @@ def test_a_citizens_whole_path(browser, live_server) -> None:
     phone.reload()
     expect(phone.locator("#rated")).to_be_visible()
     expect(phone.locator("#rate")).to_be_hidden()
+
+
+def test_a_long_item_page_shows_a_cue_to_scroll(browser, live_server) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/kiosk?device=demo-kiosk-1")
+    page.locator("#elderly").click()
+    open_item(page, "费用报销", "医疗费用零星（手工）报销")  # six materials and the 掌上办 QR: taller than the screen
+    expect(page.locator("#detail")).to_have_class(re.compile(r"\bmore\b"))
+    cue = page.evaluate("getComputedStyle(document.querySelector('#detail > .bar'), '::before').content")
+    assert "向下滑动查看更多" in cue
+    page.locator("#detail > .body").evaluate("b => b.scrollTo(0, b.scrollHeight)")
+    expect(page.locator("#detail")).not_to_have_class(re.compile(r"\bmore\b"))
+    expect(page.locator("#take")).to_be_in_viewport(ratio=1)
+    context.close()

@@ -43,6 +43,7 @@ def test_waiting_page_is_phone_sized_and_readable(browser, live_server, lang) ->
     page.goto(f"{t['track_url']}?lang={lang}")
     expect(page.locator("#wait")).to_be_visible()
     expect(page.locator("#status")).to_have_text("等候中" if lang == "zh_CN" else "Waiting")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh_CN" else "en")
     assert page.evaluate("parseFloat(getComputedStyle(document.getElementById('number')).fontSize)") >= 64
     readable(page)
     shot(page, f"waiting-{lang}")
