@@ -85,3 +85,14 @@ def test_kiosk_idle_reset_is_a_setting(app, client) -> None:
     bad = admin.put("/api/v1/admin/settings", json={"kiosk": {"idle_seconds": 10, "idle_warning_seconds": 12}})
     assert bad.status_code == 422
     assert admin.put("/api/v1/admin/settings", json={"kiosk": {"idle_seconds": 1}}).status_code == 422
+
+
+def test_the_slip_of_a_ticket_to_be_verified_says_so(kiosk) -> None:
+    from kiosk.receipt import Text, build_receipt
+
+    def slip(ticket: dict) -> str:
+        return "".join(b.text.strip() for b in build_receipt(ticket, hall_name="大厅") if isinstance(b, Text))
+
+    skipped = slip(issue(kiosk, priority="elderly"))
+    assert "绿色通道" in skipped and "待核验" in skipped
+    assert "待核验" not in slip(issue(kiosk, priority="elderly", id_number=elderly_id(1950)))
