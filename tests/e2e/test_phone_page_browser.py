@@ -89,3 +89,12 @@ def test_called_finished_rated_and_reloaded(browser, live_server, lang) -> None:
     readable(page)
     shot(page, f"rated-{lang}")
     page.close()
+
+
+def test_unknown_ticket_page_is_readable_too(browser, live_server) -> None:
+    page = browser.new_page(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    response = page.goto(f"{live_server.url}/t/no-such-ticket")
+    assert response.status == 404
+    assert "号码不存在或已过期" in page.locator("h1").inner_text()
+    readable(page)
+    page.close()
