@@ -308,7 +308,7 @@
       + (ticket.priority ? `（${T.priority}）` : '');
     $('r-verify').hidden = !(ticket.priority && ticket.priority_verified === false);
     const eta = ticket.eta_minutes;
-    $('r-ahead').textContent = fmt(T.ahead, { n: ticket.people_ahead }) + (eta ? '，' + fmt(T.eta, eta) : '');
+    $('r-ahead').textContent = fmt(T.ahead, { n: ticket.people_ahead }) + (eta ? (K.lang === 'en' ? ', ' : '，') + fmt(T.eta, eta) : '');
     const token = ticket.track_url.split('/t/').pop();
     $('r-qr').src = `/t/${encodeURIComponent(token)}/qr.svg`;
     $('r-print').textContent = T.printing; $('r-print').className = 'printstate';
