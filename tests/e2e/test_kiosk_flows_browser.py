@@ -142,7 +142,7 @@ def test_idle_reset_to_chinese_and_normal_mode_with_a_countdown(browser, live_se
 
     admin = staff_session(live_server.url, "admin")
     settings = f"{live_server.url}/api/v1/admin/settings"
-    r = admin.put(settings, json={"kiosk": {"idle_seconds": 4, "idle_warning_seconds": 3}}, timeout=10)
+    r = admin.put(settings, json={"kiosk": {"idle_seconds": 3, "idle_warning_seconds": 2}}, timeout=10)
     assert r.status_code == 200, r.text
     try:
         context = browser.new_context(viewport=PORTRAIT, has_touch=True)
