@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask_babel import get_locale
 
 from display.voice import VoiceRenderer, VoiceUnavailable
 
@@ -70,8 +71,9 @@ def track(token: str) -> Any:
         ticket = svc.engine.ticket_by_token(token)
     except NotFound:
         return render_template("track_missing.html"), 404
-    hall_code = svc.engine.reference(ticket["hall_id"]).code
-    return render_template("track.html", ticket=ticket, token=token, hall_code=hall_code)
+    ref = svc.engine.reference(ticket["hall_id"])
+    lang = str(get_locale() or "zh_CN")
+    return render_template("track.html", ticket=ticket, token=token, hall_code=ref.code, hall_name=ref.name, lang=lang)
 
 
 @bp.get("/display/voice/<number>/<int(max=999):window>.wav")

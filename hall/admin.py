@@ -35,6 +35,7 @@ ITEM_FIELDS = (
     "service_minutes",
     "online",
     "materials",
+    "keywords",
     "queue",
     "review_chain",
     "daily_quota",
@@ -42,7 +43,7 @@ ITEM_FIELDS = (
     "active",
 )
 NO_SHOW_MODES = ("requeue", "end")
-SETTING_SECTIONS = ("routing", "tidal", "no_show")
+SETTING_SECTIONS = ("routing", "tidal", "no_show", "kiosk")
 TIDAL_DEFAULTS: dict[str, Any] = {
     "open_above": 15.0,
     "close_below": 5.0,
@@ -68,6 +69,7 @@ def item_view(item: Item) -> dict[str, Any]:
         "service_minutes": item.service_minutes,
         "online": item.online,
         "materials": list(item.materials or []),
+        "keywords": list(item.keywords or []),
         "queue": item.queue_code,
         "review_chain": item.review_chain,
         "daily_quota": item.daily_quota,
@@ -156,6 +158,9 @@ def validate_section(section: str, merged: dict[str, Any]) -> None:
     elif section == "no_show":
         if merged.get("mode") not in NO_SHOW_MODES:
             raise _invalid("no_show.mode", f"须为 {NO_SHOW_MODES} 之一")
+    elif section == "kiosk":
+        if int(merged["idle_warning_seconds"]) >= int(merged["idle_seconds"]):
+            raise _invalid("kiosk.idle_warning_seconds", "须小于 idle_seconds")
     elif section == "tidal":
         if float(merged["close_below"]) >= float(merged["open_above"]):
             raise _invalid("tidal.close_below", "须小于 open_above")
@@ -227,8 +232,8 @@ class Admin:
         for key, value in data.items():
             if key == "queue":
                 item.queue_code = value
-            elif key == "materials":
-                item.materials = [str(m) for m in value]
+            elif key in ("materials", "keywords"):
+                setattr(item, key, [str(m).strip() for m in value if str(m).strip()])
             elif key in ITEM_FIELDS:
                 setattr(item, key, value)
 
@@ -240,7 +245,7 @@ class Admin:
             for key in ("name", "handling_class", "queue"):
                 if key not in data:
                     raise _invalid(key, "必填")
-            item = Item(hall_id=hall_id, code=data["code"], category="", materials=[], active=True)
+            item = Item(hall_id=hall_id, code=data["code"], category="", materials=[], keywords=[], active=True)
             item.department, item.time_limit_days, item.service_minutes, item.online = "医保", 0, 6.0, False
             item.review_chain, item.sort = False, 0
             self._apply_item(session, hall_id, item, {k: v for k, v in data.items() if k != "code"})
@@ -499,16 +504,17 @@ class Admin:
         return hours
 
     def rules(self, hall_id: int) -> dict[str, Any]:
-        """Routing, tidal and 过号 settings in effect (stored values over the defaults)."""
+        """Routing, tidal, 过号 and kiosk settings in effect (stored values over the defaults)."""
         merged = merged_settings(self._settings(hall_id))
         return {
             "routing": dict(merged["routing"]),
             "no_show": dict(merged["no_show"]),
             "tidal": {**TIDAL_DEFAULTS, **(merged.get("tidal") or {})},
+            "kiosk": dict(merged["kiosk"]),
         }
 
     def set_rules(self, actor: Actor, hall_id: int, changes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-        """Change some keys of the routing / tidal / no_show sections; the others keep their values."""
+        """Change some keys of the routing / tidal / no_show / kiosk sections; the others keep their values."""
         self._check(actor, hall_id)
         current = self.rules(hall_id)
         stored = self._settings(hall_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hall import pinyin
+
 
 @dataclass(frozen=True)
 class QueueRef:
@@ -39,7 +41,7 @@ class ItemRef:
     queue_code: str
     review_chain: bool
     daily_quota: int | None = None
-    daily_quota: int | None = None
+    keywords: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The API's item shape."""
@@ -56,6 +58,9 @@ class ItemRef:
             "queue": self.queue_code,
             "review_chain": self.review_chain,
             "daily_quota": self.daily_quota,
+            "keywords": list(self.keywords),
+            # Pinyin initials of the name and of each keyword (社会保障卡补换 → shbzkbh) for touch-only search.
+            "initials": [pinyin.initials(t) for t in (self.name, *self.keywords)],
         }
 
 

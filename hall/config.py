@@ -163,6 +163,7 @@ def seed(db: Database, data: dict[str, Any], passwords: Passwords, *, demo: bool
                     service_minutes=float(item.get("service_minutes", 6)),
                     online=bool(item.get("online", False)),
                     materials=list(item.get("materials", [])),
+                    keywords=[str(k) for k in item.get("keywords", [])],
                     queue_code=item["queue"],
                     review_chain=bool(item.get("review_chain", False)),
                     daily_quota=item.get("daily_quota"),

@@ -45,6 +45,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "no_show": {"mode": "requeue", "places_back": 3, "max_requeues": 1, "late_return": True},
     "routing": {"policy": "hall", "priority_weight": 2, "sla_minutes": 45, "joint_fallback_minutes": 20},
     "eta": {"cv": 0.8, "coverage": 0.8},
+    # A kiosk left alone goes back to its home screen in Chinese and normal mode (one citizen's choices never
+    # carry over to the next), warning with a countdown for the last seconds.
+    "kiosk": {"idle_seconds": 60, "idle_warning_seconds": 10},
 }
 
 # Window moves: action -> (allowed source states, target state).
@@ -447,13 +450,7 @@ class Engine:
         queue = self._queue_for(ref, chosen[0].queue_code, priority, joint)
         id_masked = id_hash = None
         if id_number:
-            try:
-                info = idcard.parse(id_number, today=day)
-            except idcard.InvalidIdNumber as exc:
-                raise Invalid(str(exc), code=exc.code) from exc
-            if priority == "elderly" and info.age_on(day) < 65:
-                raise Invalid("根据身份证号码，年龄未满65周岁，不能走老年人绿色通道", code="not_elderly")
-            normal = idcard.normalise(id_number)
+            normal = _checked_id(id_number, priority, day)
             id_masked = normal if settings.get("id_storage") == "full" else idcard.mask(normal)
             id_hash = self.hash_id(normal)
         # One issuer per hall and process at a time: they all meet at the counter row and the audit head anyway.
@@ -558,8 +555,20 @@ class Engine:
             "missing_materials": [],
             "parked_until": None,
             "id_masked": id_masked,
+            "priority_verified": priority_verified(priority, id_masked),
             "track_token": token,
         }
+
+    def check_priority(self, actor: Actor, hall_id: int, priority: str, id_number: str) -> dict[str, Any]:
+        """Check a green-channel ID before the citizen picks an item (nothing is stored or audited: no change)."""
+        if actor.role not in ISSUER_ROLES:
+            raise Forbidden("无权取号", code="forbidden_role")
+        self._check_hall(actor, hall_id)
+        if priority not in PRIORITY_GROUPS:
+            raise Invalid(f"未知的优先类别: {priority}", code="bad_priority")
+        ref = self.reference(hall_id)
+        normal = _checked_id(id_number, priority, numbering.service_day(self.clock.now(), ref.timezone))
+        return {"priority": priority, "id_masked": idcard.mask(normal), "verified": priority == "elderly"}
 
     def hall_status(self, hall_id: int) -> dict[str, Any]:
         """Open now?, today's hours and the next opening, for kiosks and the phone page."""
@@ -1139,6 +1148,8 @@ class Engine:
                 people_ahead, eta_range = self._live_eta(repo, ticket)
             elif ticket.eta_low is not None:
                 eta_range = {"low": int(ticket.eta_low), "high": int(ticket.eta_high or ticket.eta_low)}
+        # Only the citizen's own views (phone page, API by id) ask which 办件 were rated: lists skip the query.
+        rated = repo.rated_ticket_items(ticket.id) if live else None
         return {
             "id": ticket.id,
             "hall_id": ticket.hall_id,
@@ -1159,6 +1170,7 @@ class Engine:
                     "time_limit_days": ti.item.time_limit_days,
                     "materials": list(ti.item.materials or []),
                     "online": ti.item.online,
+                    **({"rated": ti.id in rated} if rated is not None else {}),
                 }
                 for ti in ticket.items
             ],
@@ -1173,8 +1185,31 @@ class Engine:
             "missing_materials": list(ticket.missing_materials or []),
             "parked_until": ticket.parked_until.isoformat() if ticket.parked_until else None,
             "id_masked": ticket.id_masked,
+            "priority_verified": priority_verified(ticket.priority, ticket.id_masked),
             "track_token": ticket.track_token,
         }
+
+
+def _checked_id(id_number: str, priority: str | None, day: date) -> str:
+    """The normalised 身份证 number, refused when invalid or, for the elderly green channel, under 65 on ``day``."""
+    try:
+        info = idcard.parse(id_number, today=day)
+    except idcard.InvalidIdNumber as exc:
+        raise Invalid(str(exc), code=exc.code) from exc
+    if priority == "elderly" and info.age_on(day) < 65:
+        raise Invalid("根据身份证号码，年龄未满65周岁，不能走老年人绿色通道", code="not_elderly")
+    return idcard.normalise(id_number)
+
+
+def priority_verified(priority: str | None, id_masked: str | None) -> bool | None:
+    """Was the green-channel claim checked when the number was taken? None for a normal ticket.
+
+    Only the elderly group is checked by machine (age from the 身份证 number). A ticket taken with 跳过 (no ID),
+    and every other group (残疾人证, 退役军人证… are shown at the window), is 待核验: the clerk checks it.
+    """
+    if priority is None:
+        return None
+    return priority == "elderly" and id_masked is not None
 
 
 def _item_brief(item: ItemRef) -> dict[str, Any]:

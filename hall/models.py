@@ -90,6 +90,8 @@ class Item(Base):
     service_minutes: Mapped[float] = mapped_column(Float, default=6.0)  # typical time at the window
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     materials: Mapped[list[Any]] = mapped_column(default=list)
+    # Words citizens use for the item (医保卡, 社保卡…): the kiosk's search matches them like the name.
+    keywords: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     queue_code: Mapped[str] = mapped_column(String(20))
     review_chain: Mapped[bool] = mapped_column(Boolean, default=False)
     daily_quota: Mapped[int | None] = mapped_column(Integer)  # 限号: tickets per day, None = unlimited

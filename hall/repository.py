@@ -22,6 +22,7 @@ from hall.models import (
     NumberCounter,
     Period,
     Queue,
+    Rating,
     Ticket,
     TicketItem,
     User,
@@ -128,6 +129,7 @@ class Repository:
                 queue_code=i.queue_code,
                 review_chain=i.review_chain,
                 daily_quota=i.daily_quota,
+                keywords=tuple(i.keywords or ()),
             )
             for i in self.items(hall_id)
         }
@@ -205,6 +207,10 @@ class Repository:
         if lock:
             stmt = stmt.with_for_update(of=Ticket)
         return self.session.scalar(stmt)
+
+    def rated_ticket_items(self, ticket_id: int) -> set[int]:
+        """Ids of the ticket's 办件 that have a rating (the phone page says 已评价 instead of asking again)."""
+        return set(self.session.scalars(select(Rating.ticket_item_id).where(Rating.ticket_id == ticket_id)))
 
     def ticket_by_token(self, token: str) -> Ticket | None:
         """A ticket by its secret tracking token."""

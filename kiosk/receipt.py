@@ -219,6 +219,8 @@ def build_receipt(
     if priority:
         group = PRIORITY_NAMES.get(priority, clean(priority))
         out += lines(f"【绿色通道·{group}】", bold=True, align="center")
+        if ticket.get("priority_verified") is False:  # 跳过 at the kiosk, or a group an ID cannot prove
+            out += lines("待核验：请向窗口出示身份证或相关证件", align="center")
 
     ahead = ticket.get("people_ahead")
     if isinstance(ahead, int):

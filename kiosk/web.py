@@ -26,14 +26,21 @@ def qr_svg(data: str) -> Response:
 @bp.get("/kiosk")
 def kiosk() -> Any:
     """The kiosk app. Opened once as ``/kiosk?device=<token>``; the token is then kept in the browser."""
+    from hall.engine import merged_settings
+    from hall.web.context import hall_id_for
+
     svc = current_app.extensions["hall"]
     settings = svc.config["hall"].get("settings", {})
+    kiosk_settings = merged_settings(svc.engine.reference(hall_id_for(None)).settings)["kiosk"]
+    idle = max(3, int(kiosk_settings.get("idle_seconds") or 60))
     return render_template(
         "kiosk.html",
         hall_code=svc.hall_code,
         hall_name=svc.config["hall"]["name"],
         online_portal=settings.get("online_portal"),
         lang=str(get_locale() or "zh_CN"),
+        idle_seconds=idle,
+        idle_warning_seconds=min(idle - 1, max(0, int(kiosk_settings.get("idle_warning_seconds") or 0))),
     )
 
 

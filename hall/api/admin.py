@@ -55,6 +55,11 @@ class AdminItemFields(Strict):
     service_minutes = ma.fields.Float(validate=validate.Range(0.5, 480))
     online = ma.fields.Boolean()
     materials = ma.fields.List(ma.fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=50))
+    keywords = ma.fields.List(
+        ma.fields.String(validate=validate.Length(1, 20)),
+        validate=validate.Length(max=30),
+        metadata={"description": "words citizens use (医保卡…), matched by the kiosk's search"},
+    )
     queue = ma.fields.String(validate=validate.Length(1, 20))
     review_chain = ma.fields.Boolean()
     daily_quota = ma.fields.Integer(allow_none=True, validate=validate.Range(1, 100000))
@@ -303,12 +308,20 @@ class AdminNoShowIn(Strict):
     late_return = ma.fields.Boolean()
 
 
+class AdminKioskIn(Strict):
+    """``[hall.settings.kiosk]``: back to Chinese, normal mode and home after this long untouched (seconds)."""
+
+    idle_seconds = ma.fields.Integer(validate=validate.Range(3, 600))
+    idle_warning_seconds = ma.fields.Integer(validate=validate.Range(0, 60))  # the countdown before the reset
+
+
 class AdminRulesIn(Strict):
-    """Any of the three sections; keys not given keep their values."""
+    """Any of the sections; keys not given keep their values."""
 
     routing = ma.fields.Nested(AdminRoutingIn)
     tidal = ma.fields.Nested(AdminTidalSettingsIn)
     no_show = ma.fields.Nested(AdminNoShowIn)
+    kiosk = ma.fields.Nested(AdminKioskIn)
 
 
 class AdminRulesOut(ma.Schema):
@@ -317,6 +330,7 @@ class AdminRulesOut(ma.Schema):
     routing = ma.fields.Dict()
     tidal = ma.fields.Dict()
     no_show = ma.fields.Dict()
+    kiosk = ma.fields.Dict()
 
 
 # --- items -----------------------------------------------------------------------------------------
@@ -560,7 +574,7 @@ def put_hours(args: dict[str, Any]) -> Any:
 @require_roles("admin")
 @blp.response(200, AdminRulesOut)
 def get_rules() -> Any:
-    """Routing, tidal and 过号 rules in effect."""
+    """Routing, tidal, 过号 and kiosk rules in effect."""
     _, hall_id = _who()
     return _admin().rules(hall_id)
 
@@ -570,7 +584,7 @@ def get_rules() -> Any:
 @blp.arguments(AdminRulesIn)
 @blp.response(200, AdminRulesOut)
 def put_rules(args: dict[str, Any]) -> Any:
-    """Change some routing / tidal / 过号 keys (the others keep their values)."""
+    """Change some routing / tidal / 过号 / kiosk keys (the others keep their values)."""
     actor, hall_id = _who()
     return _admin().set_rules(actor, hall_id, args)
 

@@ -64,6 +64,21 @@ class IssueIn(Strict):
     channel = ma.fields.String(load_default="kiosk", validate=validate.OneOf(["kiosk", "guide"]))
 
 
+class PriorityCheckIn(Strict):
+    """A green-channel ID to check before the item is chosen."""
+
+    priority = ma.fields.String(required=True, validate=validate.OneOf(PRIORITY_GROUPS))
+    id_number = ma.fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class PriorityCheckOut(ma.Schema):
+    """The ID passed: its masked form, and whether the group was verified by it (only 老年人 is)."""
+
+    priority = ma.fields.String()
+    id_masked = ma.fields.String()
+    verified = ma.fields.Boolean()
+
+
 class EtaOut(ma.Schema):
     """Estimated wait range in minutes."""
 
@@ -82,6 +97,7 @@ class TicketItemOut(ma.Schema):
     time_limit_days = ma.fields.Integer()
     materials = ma.fields.List(ma.fields.String())
     online = ma.fields.Boolean()
+    rated = ma.fields.Boolean(metadata={"description": "a rating was given (only on a single ticket's view)"})
 
 
 class TicketOut(ma.Schema):
@@ -107,6 +123,10 @@ class TicketOut(ma.Schema):
     missing_materials = ma.fields.List(ma.fields.String())
     parked_until = ma.fields.String(allow_none=True)
     id_masked = ma.fields.String(allow_none=True)
+    priority_verified = ma.fields.Boolean(
+        allow_none=True,
+        metadata={"description": "green channel checked at issue (elderly ID); false = 待核验 by the clerk"},
+    )
     track_url = ma.fields.String()
 
 
@@ -144,6 +164,10 @@ class ItemOut(ma.Schema):
     review_chain = ma.fields.Boolean()
     daily_quota = ma.fields.Integer(allow_none=True)
     quota_left = ma.fields.Integer(allow_none=True)
+    keywords = ma.fields.List(ma.fields.String(), metadata={"description": "words citizens use for the item"})
+    initials = ma.fields.List(
+        ma.fields.String(), metadata={"description": "pinyin initials of the name, then of each keyword"}
+    )
 
 
 class ItemsEnvelope(ma.Schema):

@@ -9,7 +9,17 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import IssueIn, ItemsEnvelope, PrintOut, ReprintIn, TicketEnvelope, TokenIn, TokenQuery
+from hall.api.schemas import (
+    IssueIn,
+    ItemsEnvelope,
+    PrintOut,
+    PriorityCheckIn,
+    PriorityCheckOut,
+    ReprintIn,
+    TicketEnvelope,
+    TokenIn,
+    TokenQuery,
+)
 from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Conflict, Forbidden, NotFound, Unauthorized
 from hall.web.context import hall_id_for, services
@@ -56,6 +66,17 @@ def issue(args: dict[str, Any]) -> Any:
         channel=args["channel"],
     )
     return {"ticket": public_ticket(view)}
+
+
+@blp.route("/tickets/priority-check", methods=["POST"])
+@require_roles("kiosk", *STAFF_ROLES)
+@limiter.limit(issue_limit)
+@blp.arguments(PriorityCheckIn)
+@blp.response(200, PriorityCheckOut)
+def priority_check(args: dict[str, Any]) -> Any:
+    """绿色通道: check the ID (valid; 65+ for 老年人) before the item is chosen. 422 says why it was refused."""
+    actor = current_actor()
+    return services().engine.check_priority(actor, hall_id_for(actor), args["priority"], args["id_number"])
 
 
 def _authorised_view(ticket_id: int, token: str | None) -> dict[str, Any]:

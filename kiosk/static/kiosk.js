@@ -1,6 +1,8 @@
 // The touch kiosk: categories → item (materials, time limit, 掌上办) → optional second item (一件事) →
-// number; 绿色通道 with an optional ID; closed screen outside hours. No framework: it must run on old kiosk
-// browsers, offline, for years.
+// number; 绿色通道: group first, the elderly ID checked before the item (跳过 → 待核验 at the window); search by
+// name, keyword or pinyin initials on an on-screen keyboard; closed screen outside hours. After K.idle seconds
+// untouched (with a countdown) it goes back to Chinese, normal mode and the home screen: one citizen's choices
+// never carry over to the next. No framework: it must run on old kiosk browsers, offline, for years.
 (() => {
   'use strict';
   const K = window.KIOSK, T = K.T;
@@ -16,8 +18,12 @@
     history.replaceState(null, '', location.pathname + (params.toString() ? '?' + params : ''));
   }
   const TOKEN = localStorage.getItem('kioskToken');
-  const state = { items: [], chosen: [], priority: null, idNumber: '', elderly: localStorage.getItem('kioskElderly') === '1',
-                  speak: localStorage.getItem('kioskSpeak') === '1', screen: 'home', page: 0, category: null, last: null };
+  // Large text and voice are one citizen's choices: kept across the language switch (a page load) in this tab's
+  // session storage only, and cleared by the idle reset. Older versions kept them in localStorage: drop those.
+  localStorage.removeItem('kioskElderly'); localStorage.removeItem('kioskSpeak');
+  const state = { items: [], chosen: [], priority: null, idNumber: '', elderly: sessionStorage.getItem('kioskElderly') === '1',
+                  speak: sessionStorage.getItem('kioskSpeak') === '1', screen: 'home', page: 0, category: null, last: null,
+                  returnTo: null };
 
   async function api(method, url, body) {
     const headers = { 'Accept': 'application/json' };
@@ -30,15 +36,40 @@
   }
 
   // --- screens, idle timeout, voice -------------------------------------------------------------
-  let idleTimer = null;
-  function idleMs() { return (state.screen === 'done' ? 20000 : 45000) * (state.elderly ? 2 : 1); }
-  function touch() {
-    clearTimeout(idleTimer);
-    if (state.screen !== 'home' && state.screen !== 'closed' && state.screen !== 'unregistered') idleTimer = setTimeout(reset, idleMs());
+  // Anything the next citizen must not inherit: a screen other than home, English, large text, voice, a search.
+  function dirty() {
+    return (state.screen !== 'home' && state.screen !== 'closed' && state.screen !== 'unregistered') || K.lang === 'en'
+      || state.elderly || state.speak || !!state.priority || state.chosen.length > 0 || $('q').value !== '';
   }
+  let idleTimer = null, countdown = null;
+  // The done screen shows the number and its tracking QR (the ticket's secret): it clears sooner.
+  function idleSeconds() { return state.screen === 'done' ? Math.min(K.idle, 30) : K.idle; }
+  function touch() {
+    clearTimeout(idleTimer); clearInterval(countdown); $('idle').hidden = true;
+    if (!dirty() || !TOKEN) return;
+    const warn = Math.min(K.idleWarning, idleSeconds() - 1);
+    idleTimer = setTimeout(() => {
+      let left = warn;
+      const tick = () => { if (left <= 0) { clearInterval(countdown); resetAll(); return; }
+        $('idle-n').textContent = fmt(T.idle_in, { n: left }); left -= 1; };
+      $('idle').hidden = false; tick(); countdown = setInterval(tick, 1000);
+    }, (idleSeconds() - warn) * 1000);
+  }
+  function moreCue() {
+    for (const b of document.querySelectorAll('.screen > .body')) {
+      const more = !b.closest('.screen').hidden && b.scrollTop + b.clientHeight < b.scrollHeight - 4;
+      b.classList.toggle('more', more); b.closest('.screen').classList.toggle('more', more);
+    }
+  }
+  for (const b of document.querySelectorAll('.screen > .body')) b.addEventListener('scroll', moreCue, { passive: true });
+  for (const b of document.querySelectorAll('.screen > .bar')) b.dataset.more = T.more;
+  window.addEventListener('resize', moreCue);
+  $('r-qr').addEventListener('load', moreCue); $('d-online-qr').addEventListener('load', moreCue); // heights change
   function show(name) {
     for (const s of document.querySelectorAll('.screen')) s.hidden = s.id !== name;
     state.screen = name;
+    const body = document.querySelector(`#${name} > .body`); if (body) body.scrollTop = 0;
+    moreCue();
     touch();
   }
   function say(text) {
@@ -57,14 +88,23 @@
   }
   function banner() {
     const parts = [];
-    if (state.priority) parts.push(T.priority + '：' + groupName(state.priority));
+    if (state.priority) parts.push(T.priority + '：' + groupName(state.priority) + (state.skipped ? '（' + T.unverified + '）' : ''));
     if (state.chosen.length) parts.push(fmt(T.chosen, { name: state.chosen.map((i) => i.name).join(' + ') }));
     $('banner').textContent = parts.join('　'); $('banner').hidden = !parts.length;
   }
   function groupName(g) { const b = document.querySelector(`[data-group="${g}"]`); return b ? b.textContent : g; }
   function reset() {
-    state.chosen = []; state.priority = null; state.idNumber = ''; state.category = null; $('q').value = '';
+    state.chosen = []; state.priority = null; state.idNumber = ''; state.skipped = false; state.category = null; state.returnTo = null;
+    current = null;
+    $('q').value = ''; $('keyboard').hidden = true; $('q-clear').hidden = true;
     $('results').hidden = true; $('categories').hidden = false; banner(); show('home'); say(T.say_home);
+  }
+  // The idle reset: also back to Chinese (a page load; it sets the language cookie) and normal mode.
+  function resetAll() {
+    state.elderly = false; state.speak = false; sessionStorage.removeItem('kioskElderly'); sessionStorage.removeItem('kioskSpeak');
+    if ('speechSynthesis' in window) speechSynthesis.cancel();
+    if (K.lang === 'en') { location.replace(location.pathname + '?lang=zh_CN'); return; }
+    applyModes(); reset();
   }
 
   // --- catalogue ------------------------------------------------------------------------------
@@ -104,17 +144,41 @@
   }
   $('prev').onclick = () => { state.page = Math.max(0, state.page - 1); listCategory(); };
   $('next').onclick = () => { state.page += 1; listCategory(); };
-  $('q').addEventListener('input', () => {
-    const q = $('q').value.trim();
-    touch();
-    if (!q) { $('results').hidden = true; $('categories').hidden = false; return; }
-    const found = state.items.filter((i) => i.name.includes(q) || i.category.includes(q) || i.code.toLowerCase() === q.toLowerCase());
+  // Search: Chinese text against names, categories and keywords (医保卡 finds 社会保障卡补换); letters against
+  // the pinyin initials of names and keywords (YBK, SBK), which the server computes.
+  function matches(q) {
+    const latin = /^[a-z0-9]+$/.test(q);
+    const score = (i) => {
+      if (i.code.toLowerCase() === q) return 1;
+      if (latin) { const hit = (i.initials || []).findIndex((s) => s.includes(q)); return hit < 0 ? 0 : (hit === 0 ? 2 : 3); }
+      if (i.name.includes(q)) return 1;
+      if ((i.keywords || []).some((k) => k.includes(q) || q.includes(k))) return 2;
+      return i.category.includes(q) ? 3 : 0;
+    };
+    return state.items.map((i) => [score(i), i]).filter(([s]) => s > 0).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  }
+  function search() {
+    const q = $('q').value.trim().toLowerCase();
+    $('q-clear').hidden = !q;
+    if (!q) { $('results').hidden = true; $('categories').hidden = false; moreCue(); return; }
+    const found = matches(q);
     $('results').replaceChildren(...(found.length ? found.slice(0, perPage()).map(itemButton) : [el('p', 'hint', T.no_match)]));
-    $('results').hidden = false; $('categories').hidden = true;
-  });
+    $('results').hidden = false; $('categories').hidden = true; moreCue();
+  }
+  $('q').addEventListener('input', () => { touch(); search(); });
+  $('q').addEventListener('focus', () => { $('keyboard').hidden = false; moreCue(); });
+  for (const k of document.querySelectorAll('[data-letter]')) {
+    k.onclick = () => {
+      const v = $('q').value;
+      $('q').value = k.dataset.letter === '⌫' ? v.slice(0, -1) : v + k.dataset.letter.toLowerCase();
+      search();
+    };
+  }
+  $('kb-close').onclick = () => { $('keyboard').hidden = true; $('q').blur(); moreCue(); };
+  $('q-clear').onclick = () => { $('q').value = ''; search(); };
 
   // --- one item: 一次性告知 -----------------------------------------------------------------------
-  let current = null;
+  let current = null; // the item whose 一次性告知 is open (kept through an ID correction)
   function openItem(item) {
     current = item;
     $('d-title').textContent = item.name;
@@ -130,34 +194,66 @@
     $('d-quota').textContent = out ? T.quota_out : (item.quota_left != null ? fmt(T.quota_left, { n: item.quota_left }) : '');
     $('take').disabled = out;
     $('add').hidden = state.chosen.length > 0; // at most two items on one number
+    $('d-priority').hidden = !!state.priority;
     show('detail');
     say(item.name + '。' + (item.materials || []).join('，'));
   }
   $('add').onclick = () => { state.chosen = [current]; banner(); state.category = null; state.page = 0; listCategory(); };
   $('take').onclick = () => take([...state.chosen, current]);
 
-  // --- 绿色通道 -----------------------------------------------------------------------------------
-  $('priority').onclick = () => show('groups');
+  // --- 绿色通道: the group, then (老年人) the ID checked by the server, then the item -----------------------
+  $('priority').onclick = () => { state.returnTo = null; show('groups'); };
+  // From an item's page: the green channel, then straight back to that item (it is kept).
+  $('d-priority').onclick = () => { state.returnTo = 'detail'; show('groups'); };
+  // Only the first and last 4 digits are ever on screen, as the hint promises (also while typing).
+  function maskId(s) { return s.length <= 8 ? s.slice(0, 4) + '•'.repeat(Math.max(0, s.length - 4)) : s.slice(0, 4) + '•'.repeat(s.length - 8) + s.slice(-4); }
+  let typed = ''; // the digits on the pad; state.idNumber is set only once the server accepted them
+  function showId() { $('id-value').textContent = maskId(typed); $('id-count').textContent = fmt(T.id_count, { n: typed.length }); }
+  function idError(text, refused) {
+    $('id-error').textContent = text; $('id-error').hidden = false; $('id-normal').hidden = !refused; say(text);
+  }
+  function openIdPad(error, refused) {
+    typed = ''; showId(); $('id-error').hidden = true; $('id-normal').hidden = true;
+    if (error) idError(error, refused);
+    show('idpad');
+  }
+  // After the green-channel step: back to the item being taken (kept through a correction), else to the items.
+  function afterPriority() { banner(); if (state.returnTo === 'detail' && current) openItem(current); else show('home'); state.returnTo = null; }
   for (const b of document.querySelectorAll('[data-group]')) {
     b.onclick = () => {
-      state.priority = b.dataset.group; banner();
-      if (state.priority === 'elderly') { state.idNumber = ''; $('id-value').textContent = ''; $('id-error').hidden = true; show('idpad'); }
-      else show('home');
+      state.priority = b.dataset.group; state.idNumber = ''; state.skipped = false; banner();
+      if (state.priority === 'elderly') openIdPad(); else afterPriority();
     };
   }
   for (const k of document.querySelectorAll('.key')) {
     k.onclick = () => {
       const key = k.dataset.key;
-      if (key === '⌫') state.idNumber = state.idNumber.slice(0, -1);
-      else if (state.idNumber.length < 18) state.idNumber += key;
-      $('id-value').textContent = state.idNumber; $('id-error').hidden = true; touch();
+      if (key === '⌫') typed = typed.slice(0, -1);
+      else if (typed.length < 18) typed += key;
+      showId(); $('id-error').hidden = true; touch();
     };
   }
-  $('id-ok').onclick = () => {
-    if (state.idNumber.length !== 18) { $('id-error').textContent = T.id_bad; $('id-error').hidden = false; say(T.id_bad); return; }
-    show('home');
+  let checking = false;
+  $('id-ok').onclick = async () => {
+    if (typed.length !== 18) { idError(T.id_bad, false); return; }
+    if (checking) return;
+    checking = true;
+    try {
+      let r;
+      try { r = await api('POST', '/api/v1/tickets/priority-check', { priority: state.priority, id_number: typed }); } catch (e) { toast(T.offline); return; }
+      if (r.ok) { state.idNumber = typed; afterPriority(); return; }
+      const err = (r.data && r.data.error) || {};
+      // The server's reasons are Chinese: in English say it with the page's own words.
+      const why = K.lang === 'en' ? (err.code === 'not_elderly' ? T.not_elderly : T.id_bad) : err.message;
+      // Refused (under 65): stay, say why, and offer a normal number instead of sending the citizen home.
+      if (err.code === 'not_elderly') idError(`${why} ${T.not_elderly_hint}`, true);
+      else if (r.status === 422) idError(why || T.id_bad, false);
+      else toast(err.message || T.error);
+    } finally { checking = false; }
   };
-  $('id-skip').onclick = () => { state.idNumber = ''; show('home'); };
+  // 跳过 (no ID with them): a green-channel number marked 待核验; the clerk checks the ID at the window.
+  $('id-skip').onclick = () => { state.idNumber = ''; state.skipped = true; afterPriority(); };
+  $('id-normal').onclick = () => { state.priority = null; state.idNumber = ''; state.skipped = false; afterPriority(); };
 
   let busy = false; // a double tap must never take two numbers
 
@@ -199,7 +295,7 @@
       if (r.status === 429) toast(err.message || T.busy);
       else if (err.code === 'hall_closed') { toast(err.message); checkOpen(); }
       else if (r.status === 422 && state.idNumber && /^id_|elderly/.test(err.code || '')) {
-        $('id-error').textContent = err.message || T.id_bad; $('id-error').hidden = false; show('idpad'); say(err.message || T.id_bad);
+        state.idNumber = ''; state.returnTo = 'detail'; openIdPad(err.message || T.id_bad, err.code === 'not_elderly');
       } else toast(err.message || T.error);
       if (err.code === 'quota_reached') loadItems();
     } finally { busy = false; }
@@ -210,8 +306,9 @@
     $('r-number').textContent = ticket.number;
     $('r-items').textContent = (ticket.joint ? T.joint + '：' : '') + ticket.items.map((i) => i.name).join(' + ')
       + (ticket.priority ? `（${T.priority}）` : '');
+    $('r-verify').hidden = !(ticket.priority && ticket.priority_verified === false);
     const eta = ticket.eta_minutes;
-    $('r-ahead').textContent = fmt(T.ahead, { n: ticket.people_ahead }) + (eta ? '，' + fmt(T.eta, eta) : '');
+    $('r-ahead').textContent = fmt(T.ahead, { n: ticket.people_ahead }) + (eta ? (K.lang === 'en' ? ', ' : '，') + fmt(T.eta, eta) : '');
     const token = ticket.track_url.split('/t/').pop();
     $('r-qr').src = `/t/${encodeURIComponent(token)}/qr.svg`;
     $('r-print').textContent = T.printing; $('r-print').className = 'printstate';
@@ -234,7 +331,8 @@
   for (const b of document.querySelectorAll('.back')) {
     b.onclick = () => {
       if (state.screen === 'detail' && state.category) listCategory();
-      else if (state.screen === 'idpad') show('groups');
+      else if (state.screen === 'idpad') { state.priority = null; state.idNumber = ''; state.skipped = false; banner(); show('groups'); }
+      else if (state.screen === 'groups' && state.returnTo === 'detail' && current) { state.returnTo = null; openItem(current); }
       else if (state.screen === 'checkin') show('home');
       else { if (state.screen === 'category' && state.chosen.length) state.chosen = []; banner(); show('home'); }
     };
@@ -246,10 +344,13 @@
     $('elderly').setAttribute('aria-pressed', String(state.elderly));
     $('speak').setAttribute('aria-pressed', String(state.speak));
   }
-  $('elderly').onclick = () => { state.elderly = !state.elderly; localStorage.setItem('kioskElderly', state.elderly ? '1' : '0'); applyModes();
-    if (state.screen === 'category') listCategory(); say(T.say_home); };
-  $('speak').onclick = () => { state.speak = !state.speak; localStorage.setItem('kioskSpeak', state.speak ? '1' : '0'); applyModes(); say(T.say_home); };
+  $('elderly').onclick = () => { state.elderly = !state.elderly; sessionStorage.setItem('kioskElderly', state.elderly ? '1' : '0'); applyModes();
+    if (state.screen === 'category') listCategory(); if ($('q').value) search(); moreCue(); say(T.say_home); touch(); };
+  $('speak').onclick = () => { state.speak = !state.speak; sessionStorage.setItem('kioskSpeak', state.speak ? '1' : '0'); applyModes(); say(T.say_home); touch(); };
+  // The language link reloads the page: keep this citizen's large text and voice for it (reset clears them).
   document.addEventListener('pointerdown', touch);
+  document.addEventListener('keydown', touch);
+  $('idle-stay').onclick = touch;
 
   // --- opening hours and catalogue ------------------------------------------------------------------
   async function checkOpen() {
@@ -267,7 +368,7 @@
   async function loadItems() {
     try {
       const r = await api('GET', '/api/v1/items');
-      if (r.ok) { state.items = r.data.items; categories(); }
+      if (r.ok) { state.items = r.data.items; categories(); moreCue(); }
     } catch (e) { /* keep the last catalogue */ }
   }
 

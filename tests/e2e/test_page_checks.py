@@ -20,7 +20,6 @@ CHECKS = ("overflow", "actions", "text", "wrap", "lang", "console", "requests", 
 VIEWPORT = "issue 14: the phone page has no <meta name=viewport>, text is 6–13 px — fixed by kiosk-phone"
 LARGE_PORTRAIT = "issue 14: kiosk 大字模式 header wraps in portrait (大字模/式) — fixed by kiosk-phone"
 LARGE_LANDSCAPE = "issue 14: kiosk 大字模式 pushes the actions below a landscape screen — fixed by kiosk-phone"
-REPORTS_EN = "issue 14: /manager/reports?lang=en answers 500 — fixed by tz-i18n"
 KNOWN: dict[tuple[str, str, str | None], str] = {
     **{("text", f"phone-{s}-390x844", None): VIEWPORT for s in ("waiting", "called", "done", "missing")},
     **{("wrap", f"kiosk-{s}-1080x1920-large", None): LARGE_PORTRAIT for s in ("home", "item", "idpad")},
@@ -29,9 +28,6 @@ KNOWN: dict[tuple[str, str, str | None], str] = {
     "wall screen — fixed by display-voice",
     ("wrap", "hall-display-1920x1080", None): "issue 14: the hall display's current call wraps mid-phrase — fixed "
     "by display-voice",
-    ("*", "reports-1920x1080", "en"): REPORTS_EN,
-    ("*", "reports-1366x768", "en"): REPORTS_EN,
-    ("*", "reports-login-1920x1080", "en"): REPORTS_EN,
 }
 
 
@@ -104,7 +100,6 @@ def test_page(measured, check: str, state: State, lang: str) -> None:
         assert not r["axe"], "axe-core serious/critical WCAG 2.1 AA violations:\n" + "\n".join(r["axe"])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: /favicon.ico is 404 on every page — fixed by tz-i18n")
 def test_icon(measured) -> None:
     """Every page's icon (its <link rel=icon>, else /favicon.ico) loads: a 404 there is a console error."""
     icons = {measured(next(s for s in STATES if s.page == name), "zh")["icon"] for name in PAGES}

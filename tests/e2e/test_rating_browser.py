@@ -35,7 +35,7 @@ def test_phone_rating_after_completion(browser, live_server) -> None:
     page.get_by_role("button", name="满意", exact=True).click()
     page.locator('[data-ind="attitude"]').select_option("5")
     page.locator("#rate-send").click()
-    expect(page.locator("#rate-thanks")).to_be_visible(timeout=5000)
+    expect(page.locator("#rated")).to_be_visible(timeout=5000)  # the phone page says 已评价
     after = manager(url).get(f"{url}/api/v1/ratings/summary", timeout=10).json()
     assert after["count"] == before + 1
     page.close()

@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/hall/audit"): {MANAGER, ADMIN},
     ("POST", "/api/v1/hall/devices/{name}/token"): {ADMIN},
     ("POST", "/api/v1/tickets"): {KIOSK} | STAFF,
+    ("POST", "/api/v1/tickets/priority-check"): {KIOSK} | STAFF,
     ("GET", "/api/v1/tickets/{t}"): STAFF,
     ("POST", "/api/v1/tickets/{t}/cancel"): STAFF,
     ("POST", "/api/v1/tickets/{t}/print"): {KIOSK},
