@@ -79,7 +79,15 @@ def login(args: dict[str, Any]) -> Any:
 @blp.route("/logout", methods=["POST"])
 @blp.response(204)
 def logout() -> Any:
-    """End the session."""
+    """End the session; a clerk signed in at a window is signed out of it (audited)."""
+    from flask_login import current_user
+
+    from hall.engine import STAFF_ROLES
+    from hall.web.context import hall_id_for
+
+    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+        actor = current_actor()
+        services().engine.sign_out(actor, hall_id_for(actor), reason="logout")
     logout_user()
     return None
 
