@@ -287,7 +287,8 @@ class DeviceService:
                     continue
                 current = w.get("current") or {}
                 number = current.get("number") if current.get("status") in ("called", "serving") else None
-                self._show_window(hall_id, w["number"], strip_content(w["number"], w["state"], number, w.get("pause_reason")))
+                content = strip_content(w["number"], w["state"], number, w.get("pause_reason"))
+                self._show_window(hall_id, w["number"], content)
 
     # --- keypads and pads ---------------------------------------------------------------------------
     def _device_event(self, spec: DeviceSpec, event: Any) -> None:
