@@ -125,6 +125,12 @@ def test_a_clerks_morning(browser, live_server) -> None:
         page.click("#confirm-ok")
         expect(page.locator("#window-state")).to_have_text("暂停·就餐")
         assert window(url, 2)["pause_reason"] == "meal"
+        wall = context.new_page()
+        wall.set_viewport_size({"width": 1920, "height": 1080})
+        wall.goto(f"{url}/display/window/2")
+        expect(wall.locator("#state")).to_have_text("暂停服务·就餐", timeout=5000)
+        wall.screenshot(path=str(SHOTS / "window-display-paused.png"))
+        wall.close()
         expect(page.locator('[data-act="call-next"]')).to_be_disabled()
         page.click('[data-act="resume"]')
         expect(page.locator("#window-state")).to_have_text("开放")
