@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from hall import queries
 from hall.models import AuditEntry
 from hall.repository import Repository
 from tests.conftest import login
@@ -28,6 +29,9 @@ def test_open_windows_nobody_signed_in_at_show_no_clerk_and_do_not_count(app, ki
         w = windows[n]
         assert w["state"] == "open" and w["staffed"] is False and w["available"] is False
         assert w["clerk"] is None, "no clerk's name on a window nobody is signed in at"
+    with app.extensions["hall"].db.read() as session:  # what the hall and window displays get
+        shown = {w["number"]: w for w in queries.windows(session, app.extensions["hall"].hall_id)}
+    assert shown[4]["clerk"] is None and shown[4]["staffed"] is False and shown[4]["available"] is False
     # Nobody at any window: the estimate may not promise a free window (it said 0–2 minutes with 6 ahead).
     for _ in range(6):
         issue(kiosk)
