@@ -1309,6 +1309,7 @@ class Engine:
                 hall_id, day, number, window.clerk_id if window.staffed else None
             )
             view["today"] = {"window_completed": at_window, "clerk_completed": by_clerk}
+            view["recall_limit"] = int(merged_settings(ref.settings)["recall_limit"])
             view["parked"] = [
                 {"id": t.id, "number": t.number, "missing": t.missing_materials, "first_window": t.first_window}
                 for t in repo.parked(hall_id)

@@ -314,6 +314,7 @@ class WindowDetailOut(WindowOut):
     )
     waiting_total = ma.fields.Integer()
     today = ma.fields.Nested(TodayOut)
+    recall_limit = ma.fields.Integer(metadata={"description": "重呼 allowed per call (then the console disables it)"})
     parked = ma.fields.List(ma.fields.Nested(ParkedOut))
 
 

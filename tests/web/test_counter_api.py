@@ -94,6 +94,7 @@ def test_window_detail_has_todays_count_the_timer_start_and_the_ticket_for_check
     assert current["priority"] == "elderly" and current["id_masked"] and "*" in current["id_masked"]
     assert current["since"] == clock.now().isoformat(), "the service timer starts when service starts"
     assert detail["today"] == {"window_completed": 0, "clerk_completed": 0}
+    assert detail["recall_limit"] == 2  # the console disables 重呼 after that many
     act(clerk, 1, "complete")
     act(clerk, 1, "call-next"), act(clerk, 1, "start"), act(clerk, 1, "complete")
     assert clerk.get("/api/v1/windows/1").get_json()["window"]["today"] == {
