@@ -75,6 +75,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         DEVICE_POLL_SECONDS=float(os.environ.get("HALL_DEVICE_POLL_SECONDS", "30")),
         # How often the tidal window rule runs (0 = never; tests tick explicitly).
         TIDAL_TICK_SECONDS=float(os.environ.get("HALL_TIDAL_TICK_SECONDS", "60")),
+        # How often every process signs out windows whose console went silent (0 = never; tests sweep explicitly).
+        PRESENCE_SWEEP_SECONDS=float(os.environ.get("HALL_PRESENCE_SWEEP_SECONDS", "10")),
         # Whether this process runs the daily jobs (exactly one process should: docs/operations.md).
         SCHEDULER=os.environ.get("HALL_SCHEDULER", "1") != "0",
         # Serial LED strips, rating pads and keypads (docs/devices.md): "auto" drives them unless TESTING or in
@@ -190,6 +192,14 @@ def init_devices(app: Flask, svc: HallApp) -> None:
         watcher = Dashboard(svc.engine, svc.alerts, svc.ratings)
         app.extensions["hall.watch"] = watcher
         watcher.start(svc.hall_ids or [svc.hall_id], watch)
+    # Presence: a window whose console stopped beating is signed out (timeout 40 s + sweep 10 s < 1 minute).
+    sweep = app.config["PRESENCE_SWEEP_SECONDS"]
+    if sweep > 0 and not app.config.get("TESTING"):
+        from hall.ticker import Ticker
+
+        app.extensions["hall.presence"] = Ticker(
+            "presence-sweep", svc.engine.sweep_presence, svc.hall_ids or [svc.hall_id], sweep
+        ).start()
     # Serial devices at the windows (LED strips, rating pads, keypads) in the same registry as the printers.
     from devices.service import DeviceService, should_start
 

@@ -66,10 +66,14 @@ PAD_ALREADY = "已评价，谢谢"
 RESUMED_TEXT = "恢复服务"
 
 
-def strip_content(window: int, state: str, current: str | None) -> tuple[str, str]:
+# Why a window pauses, as its strip says it (暂停服务·就餐).
+PAUSE_REASON_TEXT = {"meal": "就餐", "meeting": "会议", "away": "临时离开"}
+
+
+def strip_content(window: int, state: str, current: str | None, reason: str | None = None) -> tuple[str, str]:
     """What a window's strip shows: (ticket number, text)."""
     if state == "paused":
-        return "", PAUSED_TEXT
+        return "", f"{PAUSED_TEXT}·{PAUSE_REASON_TEXT[reason]}" if reason in PAUSE_REASON_TEXT else PAUSED_TEXT
     if state == "closed":
         return "", CLOSED_TEXT
     if current:
@@ -258,7 +262,7 @@ class DeviceService:
             content = strip_content(event.window, "open", event.number)
             self._actions.put(lambda: self._show_window(hall_id, event.window, content, force=True))
         elif isinstance(event, WindowChanged) and event.state != event.previous:
-            content = strip_content(event.window, event.state, None)
+            content = strip_content(event.window, event.state, None, event.reason)
             self._actions.put(lambda: self._show_window(hall_id, event.window, content))
         elif isinstance(event, FREED) and isinstance(event, TicketEvent) and event.window is not None:
             content = strip_content(event.window, "open", None)
@@ -283,7 +287,8 @@ class DeviceService:
                     continue
                 current = w.get("current") or {}
                 number = current.get("number") if current.get("status") in ("called", "serving") else None
-                self._show_window(hall_id, w["number"], strip_content(w["number"], w["state"], number))
+                content = strip_content(w["number"], w["state"], number, w.get("pause_reason"))
+                self._show_window(hall_id, w["number"], content)
 
     # --- keypads and pads ---------------------------------------------------------------------------
     def _device_event(self, spec: DeviceSpec, event: Any) -> None:

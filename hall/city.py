@@ -32,8 +32,8 @@ def hall_load(engine: Engine, hall_id: int) -> dict[str, Any]:
         level, parent = row.level, row.parent_code
     load = engine.load(hall_id)
     status = engine.hall_status(hall_id)
-    open_windows = sum(1 for w in load["windows"] if w["state"] == "open")
-    free = sum(1 for w in load["windows"] if w["state"] == "open" and w.get("current_ticket_id") is None)
+    open_windows = sum(1 for w in load["windows"] if w["available"])
+    free = sum(1 for w in load["windows"] if w["available"] and w.get("current_ticket_id") is None)
     means = [q.service_minutes for q in ref.queues.values()] or [6.0]
     mean = sum(means) / len(means)
     if open_windows:

@@ -73,7 +73,7 @@ class Dashboard:
                 ),
                 key=lambda c: (c["priority"] is not None, c["priority"] or ""),
             )
-            serving = [w for w in windows if w["state"] == "open" and code in w["queues"]]
+            serving = [w for w in windows if w["available"] and code in w["queues"]]
             free = sum(1 for w in serving if w["current_ticket_id"] is None)
             ahead = sum(counts.get(c, 0) for c in ref.pooled_queues(code)) if code in ref.queues else q["waiting"]
             queue = ref.queues.get(code)

@@ -48,7 +48,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # A kiosk left alone goes back to its home screen in Chinese and normal mode (one citizen's choices never
     # carry over to the next), warning with a countdown for the last seconds.
     "kiosk": {"idle_seconds": 60, "idle_warning_seconds": 10},
+    # A window counts as open only while a clerk is signed in and their console beats (docs/routing.md §7).
+    "presence": {"required": True, "timeout_seconds": 40},
 }
+
+PAUSE_REASONS = ("meal", "meeting", "away")  # 就餐 / 会议 / 临时离开
 
 # Window moves: action -> (allowed source states, target state).
 WINDOW_MOVES: dict[str, tuple[frozenset[str], str]] = {
@@ -243,9 +247,53 @@ class Engine:
         if window is None:
             raise NotFound(f"{number}号窗口不存在", code="window_not_found")
         self._check_window_actor(actor, window)
-        if actor.role == "clerk" and actor.id is not None and window.clerk_id != actor.id:
-            window.clerk_id = actor.id  # the clerk working the window now (亮牌亮证)
+        if actor.role == "clerk" and actor.id is not None:
+            self._sign_in(tx, actor, window)  # a clerk acting at the window is there (亮牌亮证)
         return window
+
+    def _sign_in(self, tx: _Tx, actor: Actor, window: Window) -> bool:
+        """Mark ``actor`` present at the window; audited (with an event) only when that is a change."""
+        now = self.clock.now()
+        if window.clerk_id == actor.id and window.seen_at is not None:
+            window.seen_at = now  # a heartbeat: no state change, no audit row
+            return False
+        before = {"clerk_id": window.clerk_id if window.seen_at is not None else None}
+        window.clerk_id, window.seen_at = actor.id, now
+        tx.repo.flush()
+        tx.repo.session.refresh(window, ["clerk"])
+        self._presence_changed(tx, actor, window, "window.sign_in", before, {"clerk_id": actor.id})
+        return True
+
+    def _sign_out(self, tx: _Tx, actor: Actor, window: Window, reason: str) -> None:
+        """Nobody is signed in at the window any more (logout, leaving the console, or no heartbeat)."""
+        before = {"clerk_id": window.clerk_id}
+        window.clerk_id, window.seen_at = None, None
+        tx.repo.flush()
+        self._presence_changed(tx, actor, window, "window.sign_out", before, {"clerk_id": None, "reason": reason})
+
+    def _presence_changed(self, tx: _Tx, actor: Actor, window: Window, action: str, before: dict, after: dict) -> None:
+        clerk = window.clerk if window.clerk_id is not None else None
+        tx.events.append(
+            WindowChanged(
+                hall_id=window.hall_id,
+                at=self.clock.now(),
+                window=window.number,
+                state=window.state,
+                previous=window.state,
+                clerk_id=window.clerk_id,
+                clerk_name=clerk.display_name if clerk else None,
+            )
+        )
+        self._audit(
+            tx,
+            actor,
+            action,
+            hall_id=window.hall_id,
+            target=f"window:{window.number}",
+            window=window.number,
+            before=before,
+            after=after,
+        )
 
     def _current(self, tx: _Tx, window: Window) -> Ticket:
         if window.current_ticket_id is None:
@@ -263,6 +311,7 @@ class Engine:
         actor: Actor,
         window: Window | None = None,
         note: str | None = None,
+        audit_action: str | None = None,
         **fields: Any,
     ) -> None:
         try:
@@ -287,7 +336,7 @@ class Engine:
         self._audit(
             tx,
             actor,
-            f"ticket.{action.value}",
+            audit_action or f"ticket.{action.value}",
             hall_id=ticket.hall_id,
             target=ticket.number,
             window=window.number if window else None,
@@ -477,7 +526,9 @@ class Engine:
             # from the number to the commit, so the lock now covers two statements fewer.
             place = min(sort_at, now) if sort_at else now
             ahead = tx.repo.count_ahead(hall_id, ref.pooled_queues(queue.code), queue_key(place, 1000), None)
-            servers, free = tx.repo.open_windows_serving(hall_id, queue.code)
+            servers, free = tx.repo.open_windows_serving(
+                hall_id, queue.code, staffed_only=bool(settings["presence"].get("required", True))
+            )
             seq = tx.repo.next_number(hall_id, queue.id, day)
             draft = NewTicket(
                 hall_id=hall_id,
@@ -614,7 +665,8 @@ class Engine:
         """People ahead and a fresh ETA range for a waiting ticket."""
         ref = self.reference(ticket.hall_id)
         ahead = repo.count_ahead(ticket.hall_id, ref.pooled_queues(ticket.queue_code), ticket.sort_key, ticket.id)
-        servers, free = repo.open_windows_serving(ticket.hall_id, ticket.queue_code)
+        required = bool(merged_settings(ref.settings)["presence"].get("required", True))
+        servers, free = repo.open_windows_serving(ticket.hall_id, ticket.queue_code, staffed_only=required)
         rng = eta.estimate(
             ahead,
             servers,
@@ -625,48 +677,142 @@ class Engine:
         return ahead, rng.to_dict()
 
     # --- calling ----------------------------------------------------------------------------------
+    def _routing(self, ref: HallRef, window: Window) -> tuple[Any, WindowView, tuple[str, ...]]:
+        """The hall's routing policy, the window as it sees it, and the queues it scans."""
+        settings = merged_settings(ref.settings)
+        policy = get_policy(settings["routing"].get("policy", "hall"), settings["routing"])
+        view = WindowView(number=window.number, kind=window.kind, queues=tuple(window.queues or ()))
+        return policy, view, policy.queues_to_scan(view, {code: q.kind for code, q in ref.queues.items()})
+
+    @staticmethod
+    def _candidate(ref: HallRef, window_number: int, t: Ticket, now: datetime) -> Candidate:
+        """A waiting ticket as the routing policy sees it."""
+        return Candidate(
+            ticket_id=t.id,
+            queue=t.queue_code,
+            sort_key=t.sort_key,
+            waited_seconds=(now - t.queue_entered_at).total_seconds(),
+            priority=t.priority is not None,
+            joint=t.joint,
+            targeted=t.target_window == window_number,
+            queue_kind=ref.queues[t.queue_code].kind if t.queue_code in ref.queues else "normal",
+            item_queues=tuple(ref.items[ti.item_code].queue_code for ti in t.items if ti.item_code in ref.items)
+            if t.joint
+            else (),
+        )
+
+    def call_order(self, hall_id: int, window_number: int, limit: int = 10) -> list[dict[str, Any]]:
+        """The window's next ``limit`` tickets in the order call-next would take them (the policy asked each time).
+
+        Repeats the policy's choice over the waiting tickets, as if the window called them one after another
+        and nobody else called or arrived meanwhile (the SLA guard, the priority interleave and the joint
+        fallback apply as they would).
+        """
+        ref = self.reference(hall_id)
+        now = self.clock.now()
+        with self.db.read() as session:
+            repo = Repository(session)
+            window = repo.window(hall_id, window_number)
+            if window is None:
+                raise NotFound(f"{window_number}号窗口不存在", code="window_not_found")
+            policy, view, scan = self._routing(ref, window)
+            pool = list(repo.waiting_list(hall_id, scan, window_number, limit=500))
+            weight = max(1, int(getattr(policy, "weight", 1)))
+            recent = list(repo.recent_call_priorities(window.id, limit=weight))
+            order: list[dict[str, Any]] = []
+            while pool and len(order) < limit:
+                heads: dict[str, Ticket] = {}
+                for t in pool:  # the pool is in sort order: the first of each line, and the first sent here
+                    key = "@" if t.target_window == window_number else t.queue_code
+                    heads.setdefault(key, t)
+                by_id = {t.id: t for t in heads.values()}
+                choice = policy.choose(
+                    view, [self._candidate(ref, window_number, t, now) for t in heads.values()], recent
+                )
+                if choice is None:
+                    break
+                ticket = by_id[choice.ticket_id]
+                pool.remove(ticket)
+                recent.insert(0, choice.queue_kind == "priority")
+                order.append(self._waiting_brief(ref, ticket, window_number, now))
+            return order
+
+    @staticmethod
+    def _waiting_brief(ref: HallRef, t: Ticket, window_number: int, now: datetime) -> dict[str, Any]:
+        """A waiting ticket as the counter's list shows it (names, marks, minutes waited)."""
+        return {
+            "id": t.id,
+            "number": t.number,
+            "queue": t.queue_code,
+            "priority": t.priority,
+            "joint": t.joint,
+            "booked": t.channel == "appointment",
+            "appointment": t.channel == "appointment",
+            "items": [ti.item_code for ti in t.items],
+            "item_names": [
+                ref.items[ti.item_code].name if ti.item_code in ref.items else ti.item_code for ti in t.items
+            ],
+            "queue_entered_at": t.queue_entered_at.isoformat(),
+            "waited_minutes": max(0, int((now - t.queue_entered_at).total_seconds() // 60)),
+            "targeted": t.target_window == window_number,
+        }
+
+    def call_ticket(self, actor: Actor, hall_id: int, window_number: int, ticket_id: int) -> dict[str, Any]:
+        """选呼: call one particular waiting ticket of the window's queues (or one sent to it), audited."""
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            self._check_can_call(tx, window)
+            ticket = tx.repo.ticket(ticket_id, lock=True)
+            if ticket is None or ticket.hall_id != hall_id:
+                raise NotFound("号码不存在", code="ticket_not_found")
+            if ticket.status != State.WAITING.value:
+                raise Conflict(f"号码{ticket.number}不在等候中", code="not_waiting")
+            mine = ticket.target_window == window.number or (
+                ticket.target_window is None and ticket.queue_code in (window.queues or ())
+            )
+            if not mine:
+                raise Conflict(f"号码{ticket.number}不属于{window.number}号窗口的队列", code="not_this_window")
+            self._move(tx, ticket, Action.CALL, actor, window, audit_action="ticket.call_selected")
+            self._after_call(tx, ticket, window)
+            return self._view(tx.repo, ticket, window=window)
+
+    def _check_can_call(self, tx: _Tx, window: Window) -> None:
+        """The window is open and has no citizen it is still calling or serving."""
+        if window.state != "open":
+            raise Conflict(
+                f"{window.number}号窗口未开放（{_WINDOW_NAMES[window.state]}）", code=f"window_{window.state}"
+            )
+        if window.current_ticket_id is not None:
+            current = tx.repo.ticket(window.current_ticket_id)
+            if current is not None and current.status in (State.CALLED.value, State.SERVING.value):
+                raise Conflict(
+                    f"请先处理当前号码{current.number}（办结、过号或转办）",
+                    code="window_busy",
+                    details={"current": current.number},
+                )
+
+    def _after_call(self, tx: _Tx, ticket: Ticket, window: Window) -> None:
+        ticket.called_at = self.clock.now()
+        ticket.window_id, ticket.window_number = window.id, window.number
+        ticket.clerk_id = window.clerk_id
+        ticket.target_window = None
+        ticket.recalls = 0
+        window.current_ticket_id = ticket.id
+        tx.repo.flush()
+
     def call_next(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any] | None:
         """Atomically take the next ticket for the window; None when nothing waits for it."""
         with self._tx() as tx:
             window = self._window(tx, actor, hall_id, window_number)
-            if window.state != "open":
-                raise Conflict(
-                    f"{window.number}号窗口未开放（{_WINDOW_NAMES[window.state]}）", code=f"window_{window.state}"
-                )
-            if window.current_ticket_id is not None:
-                current = tx.repo.ticket(window.current_ticket_id)
-                if current is not None and current.status in (State.CALLED.value, State.SERVING.value):
-                    raise Conflict(
-                        f"请先处理当前号码{current.number}（办结、过号或转办）",
-                        code="window_busy",
-                        details={"current": current.number},
-                    )
+            self._check_can_call(tx, window)
             ref = self.reference(hall_id)
-            settings = merged_settings(ref.settings)
-            policy = get_policy(settings["routing"].get("policy", "hall"), settings["routing"])
-            view = WindowView(number=window.number, kind=window.kind, queues=tuple(window.queues or ()))
-            scan = policy.queues_to_scan(view, {code: q.kind for code, q in ref.queues.items()})
+            policy, view, scan = self._routing(ref, window)
             heads = tx.repo.heads(hall_id, scan, window.number)
             if not heads:
                 return None
             now = self.clock.now()
             by_id = {t.id: t for t in heads}
-            candidates = [
-                Candidate(
-                    ticket_id=t.id,
-                    queue=t.queue_code,
-                    sort_key=t.sort_key,
-                    waited_seconds=(now - t.queue_entered_at).total_seconds(),
-                    priority=t.priority is not None,
-                    joint=t.joint,
-                    targeted=t.target_window == window.number,
-                    queue_kind=ref.queues[t.queue_code].kind if t.queue_code in ref.queues else "normal",
-                    item_queues=tuple(ref.items[ti.item_code].queue_code for ti in t.items if ti.item_code in ref.items)
-                    if t.joint
-                    else (),
-                )
-                for t in heads
-            ]
+            candidates = [self._candidate(ref, window.number, t, now) for t in heads]
             limit = max(1, int(getattr(policy, "weight", 1)))
             recent = _Lazy(lambda: tx.repo.recent_call_priorities(window.id, limit=limit))
             choice = policy.choose(view, candidates, recent)
@@ -674,13 +820,7 @@ class Engine:
                 return None
             ticket = by_id[choice.ticket_id]
             self._move(tx, ticket, Action.CALL, actor, window)
-            ticket.called_at = now
-            ticket.window_id, ticket.window_number = window.id, window.number
-            ticket.clerk_id = window.clerk_id
-            ticket.target_window = None
-            ticket.recalls = 0
-            window.current_ticket_id = ticket.id
-            tx.repo.flush()
+            self._after_call(tx, ticket, window)
             return self._view(tx.repo, ticket, window=window)
 
     def recall(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any]:
@@ -951,18 +1091,25 @@ class Engine:
             return len(tickets)
 
     # --- windows ---------------------------------------------------------------------------------
-    def window_action(self, actor: Actor, hall_id: int, window_number: int, action: str) -> dict[str, Any]:
-        """open / pause / resume / close a window (pausing or closing needs no citizen at it)."""
+    def window_action(
+        self, actor: Actor, hall_id: int, window_number: int, action: str, reason: str | None = None
+    ) -> dict[str, Any]:
+        """open / pause / resume / close a window (pausing or closing needs no citizen at it).
+
+        ``reason`` (pause only): meal / meeting / away (就餐 / 会议 / 临时离开), shown on the window's display.
+        """
         if action not in WINDOW_MOVES:
             raise Invalid(f"未知的窗口操作: {action}", code="bad_action")
+        if reason is not None and (action != "pause" or reason not in PAUSE_REASONS):
+            raise Invalid(f"暂停原因须为 {', '.join(PAUSE_REASONS)} 之一", code="bad_pause_reason")
         with self._tx() as tx:
             window = self._window(tx, actor, hall_id, window_number)
             if action in ("pause", "close") and window.current_ticket_id is not None:
                 raise Conflict("窗口正在办理业务，请先办结或转办当前号码", code="window_busy")
-            self._window_move(tx, actor, window, action)
-            return self._window_view(window)
+            self._window_move(tx, actor, window, action, reason)
+            return self._window_view(window, self._presence_required(hall_id))
 
-    def _window_move(self, tx: _Tx, actor: Actor, window: Window, action: str) -> None:
+    def _window_move(self, tx: _Tx, actor: Actor, window: Window, action: str, reason: str | None = None) -> None:
         sources, target = WINDOW_MOVES[action]
         if window.state not in sources:
             raise Conflict(
@@ -973,6 +1120,7 @@ class Engine:
         previous = window.state
         now = self.clock.now()
         window.state, window.state_since = target, now
+        window.pause_reason = reason if target == "paused" else None
         tx.repo.open_window_period(window, target, now)
         clerk = window.clerk
         tx.events.append(
@@ -984,6 +1132,7 @@ class Engine:
                 previous=previous,
                 clerk_id=window.clerk_id,
                 clerk_name=clerk.display_name if clerk else None,
+                reason=window.pause_reason,
             )
         )
         self._audit(
@@ -994,8 +1143,64 @@ class Engine:
             target=f"window:{window.number}",
             window=window.number,
             before={"state": previous},
-            after={"state": target},
+            after={"state": target, **({"reason": reason} if window.pause_reason else {})},
         )
+
+    # --- presence --------------------------------------------------------------------------------
+    def presence(self, actor: Actor, hall_id: int, window_number: int) -> dict[str, Any]:
+        """The console's heartbeat: sign ``actor`` in at the window, or keep their presence alive."""
+        if actor.id is None or actor.role not in STAFF_ROLES:
+            raise Forbidden("只有工作人员可以签到窗口", code="forbidden_role")
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            if actor.role != "clerk":
+                self._sign_in(tx, actor, window)
+            return self._window_view(window, self._presence_required(hall_id))
+
+    def sign_out(self, actor: Actor, hall_id: int, window_number: int | None = None, reason: str = "logout") -> int:
+        """Sign ``actor`` out of their windows (or of one window; a supervisor may sign anyone out of it)."""
+        with self._tx() as tx:
+            if window_number is not None:
+                windows = [self._window_for_sign_out(tx, actor, hall_id, window_number)]
+            else:
+                windows = [w for w in tx.repo.windows(hall_id) if w.clerk_id == actor.id and w.seen_at is not None]
+            for window in windows:
+                if window.seen_at is not None and (window.clerk_id == actor.id or actor.role in SUPERVISOR_ROLES):
+                    self._sign_out(tx, actor, window, reason)
+            return len(windows)
+
+    def _window_for_sign_out(self, tx: _Tx, actor: Actor, hall_id: int, number: int) -> Window:
+        window = tx.repo.window(hall_id, number, lock=True)
+        if window is None:
+            raise NotFound(f"{number}号窗口不存在", code="window_not_found")
+        self._check_hall(actor, hall_id)
+        if actor.role in SUPERVISOR_ROLES or actor.role == "system":
+            return window
+        if window.clerk_id != actor.id and actor.window_number != number:
+            raise Forbidden(f"您只能操作{actor.window_number}号窗口", code="wrong_window")
+        return window
+
+    def sweep_presence(self, hall_id: int) -> list[int]:
+        """Sign out every window whose console has been silent longer than the timeout; returns their numbers."""
+        opts = merged_settings(self.reference(hall_id).settings)["presence"]
+        cutoff = self.clock.now() - timedelta(seconds=float(opts.get("timeout_seconds", 60)))
+        with self.db.read() as session:
+            stale = [
+                w.number for w in Repository(session).windows(hall_id) if w.seen_at is not None and w.seen_at < cutoff
+            ]
+        if not stale:
+            return []  # the common case writes nothing
+        gone: list[int] = []
+        system = Actor.system(hall_id)
+        with self._tx() as tx:
+            for window in tx.repo.windows(hall_id):
+                if window.number in stale and window.seen_at is not None and window.seen_at < cutoff:
+                    self._sign_out(tx, system, window, "timeout")
+                    gone.append(window.number)
+        return gone
+
+    def _presence_required(self, hall_id: int) -> bool:
+        return bool(merged_settings(self.reference(hall_id).settings)["presence"].get("required", True))
 
     # --- reading ---------------------------------------------------------------------------------
     def ticket(self, hall_id: int | None, ticket_id: int) -> dict[str, Any]:
@@ -1065,8 +1270,9 @@ class Engine:
             rows = repo.windows(hall_id)
             current = repo.tickets_with_history([w.current_ticket_id for w in rows if w.current_ticket_id])
             windows = []
+            required = bool(merged_settings(ref.settings)["presence"].get("required", True))
             for w in rows:
-                view = self._window_view(w)
+                view = self._window_view(w, required)
                 t = current.get(w.current_ticket_id) if w.current_ticket_id else None
                 if t is not None:
                     since = t.periods[-1].started_at if t.periods else t.called_at
@@ -1086,6 +1292,10 @@ class Engine:
                 "queues": queues,
                 "windows": windows,
                 "parked": repo.parked_count(hall_id),
+                # an open tidal window counts only once someone signs in there: the consoles and dashboard ask
+                "needs_staff": [
+                    w["number"] for w in windows if w["kind"] == "tidal" and w["state"] == "open" and not w["staffed"]
+                ],
             }
 
     def window_state(self, hall_id: int, number: int) -> dict[str, Any]:
@@ -1095,24 +1305,23 @@ class Engine:
             window = repo.window(hall_id, number)
             if window is None:
                 raise NotFound(f"{number}号窗口不存在", code="window_not_found")
-            view = self._window_view(window)
+            view = self._window_view(window, self._presence_required(hall_id))
             if window.current_ticket_id:
                 t = repo.ticket(window.current_ticket_id)
                 view["current"] = self._view(repo, t, window=window) if t else None
-            view["waiting"] = [
-                {
-                    "id": t.id,
-                    "number": t.number,
-                    "queue": t.queue_code,
-                    "priority": t.priority,
-                    "joint": t.joint,
-                    "appointment": t.channel == "appointment",
-                    "items": [ti.item_code for ti in t.items],
-                    "queue_entered_at": t.queue_entered_at.isoformat(),
-                    "targeted": t.target_window == number,
-                }
-                for t in repo.waiting_list(hall_id, window.queues or [], number)
-            ]
+                if t is not None and view["current"] is not None:
+                    # the service timer runs from the start of the ticket's current state (called or serving)
+                    since = max((p.started_at for p in t.periods if p.ended_at is None), default=t.called_at)
+                    view["current"]["since"] = since.isoformat() if since else None
+            view["waiting"] = self.call_order(hall_id, number, limit=20)
+            ref = self.reference(hall_id)
+            view["waiting_total"] = repo.count_waiting_for(hall_id, window.queues or [], number)
+            day = numbering.service_day(self.clock.now(), ref.timezone)
+            at_window, by_clerk = repo.completed_today(
+                hall_id, day, number, window.clerk_id if window.staffed else None
+            )
+            view["today"] = {"window_completed": at_window, "clerk_completed": by_clerk}
+            view["recall_limit"] = int(merged_settings(ref.settings)["recall_limit"])
             view["parked"] = [
                 {"id": t.id, "number": t.number, "missing": t.missing_materials, "first_window": t.first_window}
                 for t in repo.parked(hall_id)
@@ -1120,13 +1329,18 @@ class Engine:
             return view
 
     @staticmethod
-    def _window_view(window: Window) -> dict[str, Any]:
-        clerk = window.clerk
+    def _window_view(window: Window, presence_required: bool = True) -> dict[str, Any]:
+        """A window as screens show it. ``available``: open and staffed, so it counts as open (routing, ETA)."""
+        staffed = window.staffed or not presence_required
+        clerk = window.clerk if window.staffed else None  # nobody's name on a window nobody works at
         return {
             "number": window.number,
             "name": window.name,
             "kind": window.kind,
             "state": window.state,
+            "staffed": staffed,
+            "available": window.state == "open" and staffed,
+            "pause_reason": window.pause_reason if window.state == "paused" else None,
             "queues": list(window.queues or []),
             "clerk": {"name": clerk.display_name, "staff_no": clerk.staff_no} if clerk else None,
             "current_ticket_id": window.current_ticket_id,

@@ -137,6 +137,7 @@ class WindowChanged(DomainEvent):
     previous: str | None = None
     clerk_id: int | None = None
     clerk_name: str | None = None
+    reason: str | None = None  # why a window is paused: meal | meeting | away
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -130,7 +130,16 @@ class Window(Base):
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     current_ticket_id: Mapped[int | None] = mapped_column(Integer)
     state_since: Mapped[datetime | None]
+    # Presence: the clerk signed in at the window (clerk_id) last showed a sign of life at seen_at; None = nobody
+    # is signed in, and the window does not count as open (docs/routing.md §7).
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(String(20))  # meal | meeting | away, while paused
     clerk: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def staffed(self) -> bool:
+        """A clerk is signed in at the window now."""
+        return self.clerk_id is not None and self.seen_at is not None
 
 
 class WindowPeriod(Base):

@@ -58,15 +58,22 @@ def windows(session: Session, hall_id: int) -> list[dict[str, Any]]:
         .where(Window.hall_id == hall_id)
         .order_by(Window.number)
     ).all()
+    hall = session.get(Hall, hall_id)
+    presence = ((hall.settings or {}).get("presence") or {}) if hall is not None else {}
+    required = bool(presence.get("required", True))
     out = []
     for w, number, status, channel in rows:
-        clerk = w.clerk
+        clerk = w.clerk if w.staffed else None  # no name on a window nobody is signed in at
+        staffed = w.staffed or not required
         out.append(
             {
                 "number": w.number,
                 "name": w.name,
                 "kind": w.kind,
                 "state": w.state,
+                "staffed": staffed,
+                "available": w.state == "open" and staffed,
+                "pause_reason": w.pause_reason if w.state == "paused" else None,
                 "clerk": {"name": clerk.display_name, "staff_no": clerk.staff_no} if clerk else None,
                 "current": {"number": number, "status": status, "appointment": channel == "appointment"}
                 if number

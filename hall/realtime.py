@@ -24,6 +24,7 @@ from socketio import PubSubManager
 from hall import events as ev
 from hall import outbox, queries
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
+from hall.errors import HallError
 from hall.numbering import digits_spoken
 from hall.repository import Repository
 from hall.web.context import HallApp
@@ -252,7 +253,28 @@ class CounterNamespace(_HallNamespace):
             raise ConnectionRefusedError("unauthenticated")
         hall_id = current_user.hall_id or self.svc.hall_id
         join_room(hall_room(hall_id))
-        emit("hello", {"user": current_user.actor.name, "window": current_user.actor.window_number})
+        actor = current_user.actor
+        emit("hello", {"user": actor.name, "window": actor.window_number})
+        if actor.role == "clerk" and actor.window_number is not None:
+            self._beat(actor, hall_id, actor.window_number)  # a clerk's console connecting is the clerk arriving
+
+    def on_presence(self, data: Any = None) -> None:
+        """The console's heartbeat (every 15 s): keeps the clerk signed in at ``{"window": n}``."""
+        if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
+            return
+        actor = current_user.actor
+        number = data.get("window") if isinstance(data, dict) else None
+        number = number if isinstance(number, int) and not isinstance(number, bool) else actor.window_number
+        if number is not None:
+            self._beat(actor, current_user.hall_id or self.svc.hall_id, number)
+
+    def _beat(self, actor: Any, hall_id: int, number: int) -> None:
+        # A console that disconnects is not signed out at once (a page reload reconnects within a second);
+        # the presence sweep signs it out when the beats stop (docs/routing.md §7).
+        try:
+            emit("presence", self.svc.engine.presence(actor, hall_id, number))
+        except HallError as exc:
+            emit("presence_error", {"code": exc.code, "message": exc.message})
 
 
 class ManagerNamespace(_HallNamespace):

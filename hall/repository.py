@@ -148,10 +148,17 @@ class Repository:
             window_names={n: name for n, _, name in rows},
         )
 
-    def open_windows_serving(self, hall_id: int, queue_code: str) -> tuple[int, int]:
-        """Open windows serving a queue, and how many of them have nobody at them (never cached)."""
+    def open_windows_serving(self, hall_id: int, queue_code: str, *, staffed_only: bool = True) -> tuple[int, int]:
+        """Open windows serving a queue, and how many of them have no citizen at them (never cached).
+
+        ``staffed_only``: count only windows a clerk is signed in at (an open window nobody works at serves no one).
+        """
         rows = self._connection().execute(_OPEN_WINDOWS, {"h": hall_id}).all()
-        serving = [current for queues, current in rows if queue_code in (queues or ())]
+        serving = [
+            current
+            for queues, current, clerk, seen in rows
+            if queue_code in (queues or ()) and (not staffed_only or (clerk is not None and seen is not None))
+        ]
         return len(serving), sum(1 for current in serving if current is None)
 
     def insert_ticket(self, **values: Any) -> int:
@@ -337,6 +344,31 @@ class Repository:
         rows = self.session.scalars(stmt.options(selectinload(Ticket.items), selectinload(Ticket.periods)))
         return {t.id: t for t in rows}
 
+    def completed_today(self, hall_id: int, day: date, window_number: int, clerk_id: int | None) -> tuple[int, int]:
+        """Tickets completed (办结) on ``day`` at the window, and by the clerk (at any window)."""
+        base = select(func.count(Ticket.id)).where(
+            Ticket.hall_id == hall_id, Ticket.day == day, Ticket.status == State.COMPLETED.value
+        )
+        at_window = int(self.session.scalar(base.where(Ticket.window_number == window_number)) or 0)
+        by_clerk = int(self.session.scalar(base.where(Ticket.clerk_id == clerk_id)) or 0) if clerk_id else 0
+        return at_window, by_clerk
+
+    def count_waiting_for(self, hall_id: int, queue_codes: Sequence[str], window_number: int) -> int:
+        """How many waiting tickets are in the window's queues or were sent to it."""
+        return int(
+            self.session.scalar(
+                select(func.count(Ticket.id)).where(
+                    Ticket.hall_id == hall_id,
+                    Ticket.status == State.WAITING.value,
+                    or_(
+                        and_(Ticket.queue_code.in_(list(queue_codes)), Ticket.target_window.is_(None)),
+                        Ticket.target_window == window_number,
+                    ),
+                )
+            )
+            or 0
+        )
+
     def parked(self, hall_id: int) -> Sequence[Ticket]:
         """Parked (容缺) tickets of the hall."""
         return self.session.scalars(
@@ -486,7 +518,9 @@ _INSERT_PERIOD = insert(Period.__table__)
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _T = Ticket.__table__
 _W = Window.__table__
-_OPEN_WINDOWS = select(_W.c.queues, _W.c.current_ticket_id).where(_W.c.hall_id == bindparam("h"), _W.c.state == "open")
+_OPEN_WINDOWS = select(_W.c.queues, _W.c.current_ticket_id, _W.c.clerk_id, _W.c.seen_at).where(
+    _W.c.hall_id == bindparam("h"), _W.c.state == "open"
+)
 _WAITING_IN = and_(
     _T.c.hall_id == bindparam("h"),
     _T.c.status == State.WAITING.value,

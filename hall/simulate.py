@@ -380,6 +380,8 @@ def hall_data(scenario: Scenario, base: dict[str, Any] | None = None) -> dict[st
     data = copy.deepcopy(base or hall_config.load())
     settings = data["hall"].setdefault("settings", {})
     settings["routing"] = {**settings.get("routing", {}), **scenario.routing}
+    # Simulated clerks are at every window that is open (the tidal rule's window included): no consoles beat.
+    settings["presence"] = {**settings.get("presence", {}), "required": False}
     settings.pop("tickets_per_id_per_day", None)
     tidal = tidal_windows(scenario)
     if tidal or scenario.tidal_rule != TidalRule():

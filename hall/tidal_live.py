@@ -126,7 +126,7 @@ class TidalController:
         others = [
             w
             for w in load["windows"]
-            if w["number"] != window["number"] and w["state"] == "open" and queues & set(w["queues"])
+            if w["number"] != window["number"] and w["available"] and queues & set(w["queues"])
         ]
         head = max((q["longest_wait_seconds"] for q in load["queues"] if q["code"] in queues), default=0)
         return Load(

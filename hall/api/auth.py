@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import LoginIn, UserEnvelope
+from hall.engine import STAFF_ROLES
 from hall.errors import Forbidden, Unauthorized
 from hall.repository import Repository
-from hall.web.context import services
+from hall.web.context import hall_id_for, services
 from hall.web.limits import limiter, login_key, login_limit
 from hall.web.security import Principal, csrf_token, current_actor, staff_actor
 
@@ -79,7 +80,10 @@ def login(args: dict[str, Any]) -> Any:
 @blp.route("/logout", methods=["POST"])
 @blp.response(204)
 def logout() -> Any:
-    """End the session."""
+    """End the session; a clerk signed in at a window is signed out of it (audited)."""
+    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+        actor = current_actor()
+        services().engine.sign_out(actor, hall_id_for(actor), reason="logout")
     logout_user()
     return None
 

@@ -227,7 +227,10 @@ class WindowOut(ma.Schema):
     kind = ma.fields.String()
     state = ma.fields.String()
     queues = ma.fields.List(ma.fields.String())
-    clerk = ma.fields.Nested(ClerkOut, allow_none=True)
+    staffed = ma.fields.Boolean(metadata={"description": "a clerk is signed in at the window (presence)"})
+    available = ma.fields.Boolean(metadata={"description": "open and staffed: counts as open for routing and ETA"})
+    pause_reason = ma.fields.String(allow_none=True, metadata={"description": "meal | meeting | away while paused"})
+    clerk = ma.fields.Nested(ClerkOut, allow_none=True, metadata={"description": "the clerk signed in, else null"})
     current_ticket_id = ma.fields.Integer(allow_none=True)
     current = ma.fields.Nested(CurrentOut, allow_none=True)
 
@@ -267,6 +270,9 @@ class LoadOut(ma.Schema):
     queues = ma.fields.List(ma.fields.Nested(QueueLoadOut))
     windows = ma.fields.List(ma.fields.Nested(WindowOut))
     parked = ma.fields.Integer()
+    needs_staff = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "open tidal windows nobody is signed in at (请安排人员到岗)"}
+    )
 
 
 class HallQuery(ma.Schema):
@@ -285,8 +291,48 @@ class WaitingOut(ma.Schema):
     joint = ma.fields.Boolean()
     appointment = ma.fields.Boolean()
     items = ma.fields.List(ma.fields.String())
+    item_names = ma.fields.List(ma.fields.String())
+    booked = ma.fields.Boolean(metadata={"description": "checked-in appointment (预约)"})
     queue_entered_at = ma.fields.String()
+    waited_minutes = ma.fields.Integer()
     targeted = ma.fields.Boolean()
+
+
+class CallOrderEnvelope(ma.Schema):
+    """``{"tickets": […]}``: the window's next tickets in the order call-next would take them."""
+
+    tickets = ma.fields.List(ma.fields.Nested(WaitingOut))
+
+
+class CallOrderQuery(ma.Schema):
+    """How many of the next tickets to list."""
+
+    limit = ma.fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
+
+
+class CallTicketIn(Strict):
+    """选呼: the waiting ticket to call."""
+
+    ticket = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class PauseIn(Strict):
+    """Why the window pauses: 就餐 / 会议 / 临时离开."""
+
+    reason = ma.fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["meal", "meeting", "away"]))
+
+
+class TodayOut(ma.Schema):
+    """Today's completed tickets at this window and by its signed-in clerk."""
+
+    window_completed = ma.fields.Integer()
+    clerk_completed = ma.fields.Integer()
+
+
+class CurrentTicketOut(TicketOut):
+    """The ticket at the window, with when its current state began (the service timer)."""
+
+    since = ma.fields.String(allow_none=True)
 
 
 class ParkedOut(ma.Schema):
@@ -301,8 +347,13 @@ class ParkedOut(ma.Schema):
 class WindowDetailOut(WindowOut):
     """A window with its current ticket in full and its waiting list."""
 
-    current = ma.fields.Nested(TicketOut, allow_none=True)
-    waiting = ma.fields.List(ma.fields.Nested(WaitingOut))
+    current = ma.fields.Nested(CurrentTicketOut, allow_none=True)
+    waiting = ma.fields.List(
+        ma.fields.Nested(WaitingOut), metadata={"description": "the next 20 in call order (the routing policy's)"}
+    )
+    waiting_total = ma.fields.Integer()
+    today = ma.fields.Nested(TodayOut)
+    recall_limit = ma.fields.Integer(metadata={"description": "重呼 allowed per call (then the console disables it)"})
     parked = ma.fields.List(ma.fields.Nested(ParkedOut))
 
 

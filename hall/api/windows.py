@@ -8,7 +8,11 @@ from flask import Response
 
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import (
+    CallOrderEnvelope,
+    CallOrderQuery,
+    CallTicketIn,
     ParkIn,
+    PauseIn,
     ResumeIn,
     ResumeOut,
     TicketEnvelope,
@@ -123,6 +127,59 @@ def resume(args: dict[str, Any], number: int) -> Any:
     return {"window": engine.window_action(actor, hall_id_for(actor), number, "resume")}
 
 
+@blp.route("/<int(max=9999):number>/next", methods=["GET"])
+@require_roles(*STAFF_ROLES)
+@blp.arguments(CallOrderQuery, location="query")
+@blp.response(200, CallOrderEnvelope)
+def call_order(args: dict[str, Any], number: int) -> Any:
+    """The window's next tickets in the order call-next would take them (the hall's routing policy decides)."""
+    actor = current_actor()
+    return {"tickets": services().engine.call_order(hall_id_for(actor), number, limit=args["limit"])}
+
+
+@blp.route("/<int(max=9999):number>/call-ticket", methods=["POST"])
+@require_roles(*STAFF_ROLES)
+@require_window_actor
+@blp.arguments(CallTicketIn)
+@blp.response(200, TicketEnvelope)
+def call_ticket(args: dict[str, Any], number: int) -> Any:
+    """选呼: call one particular waiting ticket of the window's queues (audited as ``ticket.call_selected``)."""
+    actor = current_actor()
+    return _ticket(services().engine.call_ticket(actor, hall_id_for(actor), number, args["ticket"]))
+
+
+@blp.route("/<int(max=9999):number>/presence", methods=["POST"])
+@require_roles(*STAFF_ROLES)
+@require_window_actor
+@blp.response(200, WindowEnvelope)
+def presence(number: int) -> Any:
+    """Sign in at the window, or keep the presence alive (the console beats every 20 s; silent 60 s = signed out)."""
+    actor = current_actor()
+    return {"window": services().engine.presence(actor, hall_id_for(actor), number)}
+
+
+@blp.route("/<int(max=9999):number>/presence", methods=["DELETE"])
+@require_roles(*STAFF_ROLES)
+@require_window_actor
+@blp.response(204)
+def sign_out(number: int) -> Any:
+    """Sign out of the window (the clerk leaves it; a supervisor may sign anyone out)."""
+    actor = current_actor()
+    services().engine.sign_out(actor, hall_id_for(actor), number, reason="sign_out")
+    return Response(status=204)
+
+
+@blp.route("/<int(max=9999):number>/pause", methods=["POST"])
+@require_roles(*STAFF_ROLES)
+@blp.arguments(PauseIn, required=False)
+@blp.response(200, WindowEnvelope)
+def window_pause(args: dict[str, Any], number: int) -> Any:
+    """Pause the window (break) with an optional reason (meal / meeting / away); it must have no citizen at it."""
+    actor = current_actor()
+    reason = (args or {}).get("reason")
+    return {"window": services().engine.window_action(actor, hall_id_for(actor), number, "pause", reason)}
+
+
 def _window_view(action: str):  # noqa: ANN202
     def view(number: int) -> Any:
         actor = current_actor()
@@ -130,14 +187,13 @@ def _window_view(action: str):  # noqa: ANN202
 
     view.__name__ = f"window_{action}"
     view.__doc__ = {
-        "pause": "Pause the window (break); it must have no citizen at it.",
         "open": "Open the window (also from paused).",
         "close": "Close the window; it must have no citizen at it.",
     }[action]
     return view
 
 
-for _action in ("pause", "open", "close"):
+for _action in ("open", "close"):
     blp.route(f"/<int(max=9999):number>/{_action}", methods=["POST"], endpoint=f"window_{_action}")(
         require_roles(*STAFF_ROLES)(blp.response(200, WindowEnvelope)(_window_view(_action)))
     )

@@ -240,3 +240,11 @@ def test_the_managers_device_check_covers_serial_devices(lines, svc, staff) -> N
     assert devices["keypad-1"]["status"] == "ok" and devices["keypad-1"]["last_seen"]
     assert devices["led-1"]["status"] == "offline"
     assert [a["kind"] for a in alerts_of(svc, "led-1")] == ["device_offline"]
+
+
+def test_a_paused_strip_says_why() -> None:
+    from devices.service import strip_content
+
+    assert strip_content(1, "paused", None, "meal") == ("", f"{PAUSED_TEXT}·就餐")
+    assert strip_content(1, "paused", None, "away") == ("", f"{PAUSED_TEXT}·临时离开")
+    assert strip_content(1, "paused", None) == ("", PAUSED_TEXT)

@@ -44,6 +44,9 @@ def test_city_overview_and_the_15_minute_circle(city_app) -> None:
     county = device(city_app, "demo-kiosk-1")
     for _ in range(40):
         assert county.post("/api/v1/tickets", json={"items": ["YB001"]}).status_code in (201, 429)
+    # A window counts only while a clerk is signed in at it (presence): one clerk in each hall.
+    assert login(city_app, "clerk1").post("/api/v1/windows/1/presence").status_code == 200
+    assert login(city_app, "cg-clerk1").post("/api/v1/windows/1/presence").status_code == 200
     city = login(city_app, "city")
     data = city.get("/api/v1/city/overview").get_json()
     halls = {h["code"]: h for h in data["halls"]}

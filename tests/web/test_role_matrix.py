@@ -56,6 +56,10 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/tickets/{t}/rating"): EVERYONE,  # the citizen proves it with the ticket secret
     ("GET", "/api/v1/windows/{w}"): STAFF,
     ("GET", "/api/v1/windows/{w}/rating"): {RATER},
+    ("GET", "/api/v1/windows/{w}/next"): STAFF,
+    ("POST", "/api/v1/windows/{w}/call-ticket"): WINDOW_1,
+    ("POST", "/api/v1/windows/{w}/presence"): WINDOW_1,
+    ("DELETE", "/api/v1/windows/{w}/presence"): WINDOW_1,
     ("POST", "/api/v1/windows/{w}/rating"): {RATER},
     ("GET", "/api/v1/appointments/slots"): EVERYONE,
     ("POST", "/api/v1/appointments"): EVERYONE,

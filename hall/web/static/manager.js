@@ -58,7 +58,7 @@
   function render() {
     const o = overview, kpi = o.kpi;
     $('hall-name').textContent = o.hall.name;
-    const open = o.windows.filter((w) => w.state === 'open');
+    const open = o.windows.filter((w) => w.available ?? w.state === 'open'); // staffed open windows only
     const busy = o.windows.filter((w) => w.current && w.current.status === 'serving');
     setKpi('kpi-waiting', o.waiting);
     setKpi('kpi-serving', `${busy.length} / ${open.length}`);
@@ -82,8 +82,11 @@
 
   function windowCard(w) {
     const c = w.current, clerk = w.clerk ? `${esc(w.clerk.name)} ${esc(w.clerk.staff_no || '')}` : esc(T.no_clerk);
-    const status = c ? (c.status === 'serving' ? T.serving : c.status === 'called' ? T.called : T[c.status] || c.status) : (w.state === 'open' ? T.free : '');
-    const cls = ['win', w.state, c && c.status === 'serving' ? c.service : ''].join(' ');
+    // Open but nobody signed in: it serves no one; an open tidal window in that state asks for staff.
+    const unstaffed = w.state === 'open' && w.staffed === false, ask = unstaffed && w.kind === 'tidal';
+    const idle = unstaffed ? (ask ? T.needs_staff : T.unstaffed) : w.state === 'open' ? T.free : '';
+    const status = c ? (c.status === 'serving' ? T.serving : c.status === 'called' ? T.called : T[c.status] || c.status) : idle;
+    const cls = ['win', w.state, unstaffed ? 'unstaffed' : '', ask ? 'needs-staff' : '', c && c.status === 'serving' ? c.service : ''].join(' ');
     return `<div class="${cls}" data-window="${w.number}"><div class="head"><span class="no">${w.number} ${esc(w.name)}</span>` +
       `<span class="st">${esc(T[w.state] || w.state)}</span></div><div class="clerk">${clerk}</div>` +
       `<div class="ticket">${c ? esc(c.number) : '—'}</div>` +
