@@ -83,6 +83,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                # close the log here: __exit__ never runs when __enter__ fails, and the open file would leak
+                self._log_fh.close()
+                self._log_fh = None
                 raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
             try:
                 if requests.get(f"{self.url}/api/v1/items", timeout=1).status_code == 200:

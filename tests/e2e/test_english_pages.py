@@ -169,11 +169,12 @@ def test_staff_pages_are_english(browser, live_server, hall_state, data_texts, p
     page.wait_for_load_state("networkidle")
     check(page, data_texts, path)
     if path == "/counter":  # the forms, and an error answered by the server, read English too
+        page.locator('[data-act="start"]').click()  # the called ticket is served: its forms open
         page.locator('[data-act="transfer"]').click()
         page.locator('[data-act="park"]').click()
         check(page, data_texts, "counter forms")
-        page.locator('[data-act="complete"]').click()
-        page.locator('[data-act="complete"]').click()
-        expect(page.locator("#alert")).to_be_visible(timeout=5000)
+        page.fill("#transfer-form input[name=to_window]", "99")  # no such window: the server's error
+        page.locator("#transfer-form button[type=submit]").click()
+        expect(page.locator("#alert.err")).to_be_visible(timeout=5000)
         check(page, data_texts, "counter error")
     context.close()

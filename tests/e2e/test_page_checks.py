@@ -17,13 +17,7 @@ CHECKS = ("overflow", "actions", "text", "wrap", "lang", "console", "requests", 
 # Checks that fail today only because of a defect another change of issue 14 fixes. strict=True: the fix turns the
 # mark into an XPASS failure, and then the mark is removed. Keys: (check, state id, language or None for both).
 # Keys: (check or "*", state id, language or None for both).
-VIEWPORT = "issue 14: the phone page has no <meta name=viewport>, text is 6–13 px — fixed by kiosk-phone"
-LARGE_PORTRAIT = "issue 14: kiosk 大字模式 header wraps in portrait (大字模/式) — fixed by kiosk-phone"
-LARGE_LANDSCAPE = "issue 14: kiosk 大字模式 pushes the actions below a landscape screen — fixed by kiosk-phone"
 KNOWN: dict[tuple[str, str, str | None], str] = {
-    **{("text", f"phone-{s}-390x844", None): VIEWPORT for s in ("waiting", "called", "done", "missing")},
-    **{("wrap", f"kiosk-{s}-1080x1920-large", None): LARGE_PORTRAIT for s in ("home", "item", "idpad")},
-    **{("actions", f"kiosk-{s}-1920x1080-large", None): LARGE_LANDSCAPE for s in ("home", "item", "idpad")},
     ("actions", "dashboard-1920x1080", None): "issue 14: the dashboard is 1396 px tall, charts below a 1920×1080 "
     "wall screen — fixed by display-voice",
     ("wrap", "hall-display-1920x1080", None): "issue 14: the hall display's current call wraps mid-phrase — fixed "
