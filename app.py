@@ -87,7 +87,9 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     )
     if test_config:
         app.config.update(test_config)
-    app.json.ensure_ascii = False
+    from hall.api import SafeJSONProvider
+
+    app.json = SafeJSONProvider(app)
     production = app.config["ENV_NAME"] == "production"
     if not app.config["SECRET_KEY"]:
         if production:

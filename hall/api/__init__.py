@@ -7,6 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -57,6 +58,26 @@ _HTTP_MESSAGES = {
     429: "请求过于频繁",
     500: "服务器内部错误",
 }
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON with Chinese as UTF-8, except that text which cannot be UTF-8 (a lone surrogate) is sent escaped.
+
+    Input is checked by the schemas (CleanText); this is for anything stored before that check or reaching a
+    response another way, so that no read or error body can fail to encode.
+    """
+
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialize; fall back to ASCII escapes when the text would not encode as UTF-8."""
+        text = super().dumps(obj, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            kwargs["ensure_ascii"] = True
+            text = super().dumps(obj, **kwargs)
+        return text
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> Any:

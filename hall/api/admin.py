@@ -215,7 +215,7 @@ class AdminNoticesIn(Strict):
     notices = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=200)), required=True, validate=validate.Length(max=20)
     )
-    public_notice = ma.fields.String(validate=validate.Length(max=500))
+    public_notice = ma.fields.String(validate=validate.Length(max=500), metadata={"multiline": True})
 
 
 class AdminNoticesOut(ma.Schema):

@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict, TicketOut
+from hall.api.schemas import Input, Strict, TicketOut
 from hall.api.tickets import public_ticket
 from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Invalid
@@ -29,7 +29,7 @@ def valid_code(code: str) -> str:
     return code
 
 
-class SlotsQuery(ma.Schema):
+class SlotsQuery(Input):
     """Which item and day."""
 
     item = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
@@ -95,7 +95,7 @@ class CheckInOut(ma.Schema):
     ticket = ma.fields.Nested(TicketOut)
 
 
-class DayQuery(ma.Schema):
+class DayQuery(Input):
     """``?day=YYYY-MM-DD``."""
 
     day = ma.fields.Date(required=True)

@@ -8,7 +8,17 @@ import marshmallow as ma
 from flask import current_app
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import AlertsOut, AlertsQuery, DevicesOut, HallQuery, HallStatusOut, LoadOut, TidalIn, TidalOut
+from hall.api.schemas import (
+    AlertsOut,
+    AlertsQuery,
+    DevicesOut,
+    HallQuery,
+    HallStatusOut,
+    Input,
+    LoadOut,
+    TidalIn,
+    TidalOut,
+)
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, require_roles
@@ -87,7 +97,7 @@ def tidal_override(args: dict[str, Any]) -> Any:
     return services().tidal.override(actor, hall_id_for(actor), args["mode"])
 
 
-class StatsQuery(ma.Schema):
+class StatsQuery(Input):
     """``?day=YYYY-MM-DD`` (default today)."""
 
     day = ma.fields.Date(load_default=None)
@@ -102,7 +112,7 @@ def day_stats(args: dict[str, Any]) -> Any:
     return services().engine.day_stats(hall_id_for(actor), args["day"])
 
 
-class AuditQuery(ma.Schema):
+class AuditQuery(Input):
     """Filters for the audit search."""
 
     action = ma.fields.String(load_default=None, metadata={"description": "prefix, e.g. ticket. or case."})
