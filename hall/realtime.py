@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import date
 from typing import Any
 
@@ -20,16 +21,21 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, emit, join_room
 from socketio import PubSubManager
+from sqlalchemy import select
 
 from hall import events as ev
 from hall import outbox, queries
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
+from hall.models import User
 from hall.numbering import digits_spoken
 from hall.repository import Repository
 from hall.web.context import HallApp
 
 log = logging.getLogger(__name__)
 
+
+# How often, at most, the broadcaster re-checks its staff sockets' sessions against the database.
+SWEEP_SECONDS = 2.0
 
 # Domain event → the /manager message announcing it.
 MANAGER_EVENTS = {
@@ -66,6 +72,41 @@ class Broadcaster:
         self._announced = threading.Condition(self._lock)
         self._started = False
         self._stopped = False
+        # Staff sockets of this process: (namespace, sid) → (user id, session generation at connect, roles allowed).
+        self._staff: dict[tuple[str, str], tuple[int, int, tuple[str, ...]]] = {}
+        self._swept = 0.0
+
+    def track(self, namespace: str, sid: str, user_id: int, generation: int, roles: tuple[str, ...]) -> None:
+        """Remember a staff socket so that ending the account's sessions (or a role without access) closes it."""
+        with self._lock:
+            self._staff[(namespace, sid)] = (user_id, generation, roles)
+
+    def untrack(self, namespace: str, sid: str) -> None:
+        """Forget a closed staff socket."""
+        with self._lock:
+            self._staff.pop((namespace, sid), None)
+
+    def sweep_sessions(self) -> int:
+        """Disconnect this process's staff sockets whose session ended or whose account lost the namespace's role."""
+        with self._lock:
+            sockets = dict(self._staff)
+            self._swept = time.monotonic()
+        if not sockets:
+            return 0
+        ids = {user_id for user_id, _, _ in sockets.values()}
+        with self.svc.db.read() as session:
+            rows = session.execute(
+                select(User.id, User.session_generation, User.role).where(User.id.in_(ids), User.active.is_(True))
+            ).all()
+        current = {user_id: (generation, role) for user_id, generation, role in rows}
+        closed = 0
+        for (namespace, sid), (user_id, generation, roles) in sockets.items():
+            now = current.get(user_id)
+            if now is None or now[0] != generation or now[1] not in roles:
+                self.untrack(namespace, sid)
+                self.socketio.server.disconnect(sid, namespace=namespace)
+                closed += 1
+        return closed
 
     def start(self) -> None:
         """Subscribe to the event bus and start the coalescing loop."""
@@ -154,6 +195,13 @@ class Broadcaster:
         """Send refreshed counts and window states for every hall that changed (only to rooms someone is in)."""
         with self._lock:
             halls, self._dirty = self._dirty, set()
+            due = bool(self._staff) and time.monotonic() - self._swept > SWEEP_SECONDS
+        if due:
+            # Sessions ended by another server process: this process learns it from the database.
+            try:
+                self.sweep_sessions()
+            except Exception:
+                log.exception("checking staff sockets' sessions failed")
         for hall_id in halls:
             try:
                 room = hall_room(hall_id)
@@ -242,25 +290,74 @@ class DisplayNamespace(_HallNamespace):
         emit("snapshot", snapshot)
 
 
-class CounterNamespace(_HallNamespace):
+class _StaffNamespace(_HallNamespace):
+    """A namespace for logged-in staff: the session is checked at connect and on every event, and the socket is
+    closed when the account's sessions end (logout, password reset, deactivation) or its new role has no access."""
+
+    roles: tuple[str, ...] = STAFF_ROLES
+    refusal = "unauthenticated"
+    broadcaster: Broadcaster | None = None
+
+    def _allowed(self) -> bool:
+        return bool(
+            current_user.is_authenticated
+            and getattr(current_user, "kind", "") == "user"
+            and current_user.role in self.roles
+        )
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Every client event re-checks the session first (the user loader compares the session generation)."""
+        handler = getattr(self, f"on_{event or ''}", None)
+        if event in ("connect", "disconnect") or handler is None:
+            return super().trigger_event(event, *args)
+
+        def checked(*event_args: Any) -> Any:
+            if not self._allowed():
+                self._forget()
+                self.disconnect(request.sid)
+                return None
+            return handler(*event_args)
+
+        # Flask-SocketIO's dispatcher builds the request context (and the socket's session) around the handler.
+        return self.socketio._handle_event(checked, event, self.namespace, *args)
+
+    def _admit(self) -> None:
+        if not self._allowed():
+            raise ConnectionRefusedError(self.refusal)
+        if self.broadcaster is not None:
+            self.broadcaster.track(
+                self.namespace, request.sid, current_user.actor.id, current_user.generation, self.roles
+            )
+
+    def _forget(self) -> None:
+        if self.broadcaster is not None:
+            self.broadcaster.untrack(self.namespace, request.sid)
+
+    def on_disconnect(self, *_: Any) -> None:
+        """Forget the socket."""
+        self._forget()
+
+
+class CounterNamespace(_StaffNamespace):
     """Window clerks' consoles (login session required)."""
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anonymous connections; join the clerk's hall room."""
-        if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
-            raise ConnectionRefusedError("unauthenticated")
+        self._admit()
         hall_id = current_user.hall_id or self.svc.hall_id
         join_room(hall_room(hall_id))
         emit("hello", {"user": current_user.actor.name, "window": current_user.actor.window_number})
 
 
-class ManagerNamespace(_HallNamespace):
+class ManagerNamespace(_StaffNamespace):
     """Duty leaders' and managers' dashboards."""
+
+    roles = SUPERVISOR_ROLES
+    refusal = "forbidden"
 
     def on_connect(self, auth: Any = None) -> None:
         """Leaders, managers and admins only; they get the current load at once."""
-        if not current_user.is_authenticated or current_user.role not in SUPERVISOR_ROLES:
-            raise ConnectionRefusedError("forbidden")
+        self._admit()
         hall_id = current_user.hall_id or _hall_from_auth(self.svc, auth)
         join_room(hall_room(hall_id))
         emit("load", self.svc.engine.load(hall_id))
@@ -269,10 +366,11 @@ class ManagerNamespace(_HallNamespace):
 def init_realtime(socketio: SocketIO, svc: HallApp, *, start: bool = True) -> Broadcaster:
     """Register the namespaces and start the broadcaster for this app."""
     outbox.install(socketio.server.eio)  # websocket sends written inline, one frame per emit (hall/outbox.py)
-    socketio.on_namespace(DisplayNamespace("/display", svc))
-    socketio.on_namespace(CounterNamespace("/counter", svc))
-    socketio.on_namespace(ManagerNamespace("/manager", svc))
     broadcaster = Broadcaster(socketio, svc)
+    socketio.on_namespace(DisplayNamespace("/display", svc))
+    for namespace in (CounterNamespace("/counter", svc), ManagerNamespace("/manager", svc)):
+        namespace.broadcaster = broadcaster
+        socketio.on_namespace(namespace)
     if start:
         broadcaster.start()
     return broadcaster

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_login import login_user, logout_user
+from flask import request
 
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import LoginIn, UserEnvelope
@@ -12,7 +12,7 @@ from hall.errors import Forbidden, Unauthorized
 from hall.repository import Repository
 from hall.web.context import services
 from hall.web.limits import limiter, login_key, login_limit
-from hall.web.security import Principal, csrf_token, current_actor, staff_actor
+from hall.web.security import csrf_token, current_actor, end_session, sessions_changed, start_session
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与注销")
 
@@ -39,8 +39,6 @@ def _user_out(user: Any, hall_code: str) -> dict[str, Any]:
 def login(args: dict[str, Any]) -> Any:
     """Log a staff member in (session cookie)."""
     svc = services()
-    from flask import request
-
     with svc.db.write() as session:
         repo = Repository(session)
         user = repo.user_by_name(args["username"])
@@ -71,7 +69,7 @@ def login(args: dict[str, Any]) -> Any:
                 client=request.remote_addr,
             )
             hall = repo.hall(user.hall_id) if user.hall_id else None
-            login_user(Principal(staff_actor(user)))
+            start_session(user)
             return _user_out(user, hall.code if hall else "")
     raise Unauthorized("用户名或密码错误", code="bad_credentials")
 
@@ -79,8 +77,31 @@ def login(args: dict[str, Any]) -> Any:
 @blp.route("/logout", methods=["POST"])
 @blp.response(204)
 def logout() -> Any:
-    """End the session."""
-    logout_user()
+    """End the session: the account's session generation moves on, so every copy of the cookie stops working."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated and current_user.kind == "user":
+        svc = services()
+        actor = current_actor()
+        with svc.db.write() as session:
+            repo = Repository(session)
+            user = repo.user(actor.id) if actor.id else None
+            if user is not None:
+                user.session_generation += 1
+                repo.audit(
+                    hall_id=user.hall_id,
+                    at=svc.clock.now(),
+                    actor_id=user.id,
+                    actor=user.username,
+                    role=user.role,
+                    window_number=user.window_number,
+                    action="auth.logout",
+                    client=request.remote_addr,
+                )
+        end_session()
+        sessions_changed()
+    else:
+        end_session()
     return None
 
 

@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_login import LoginManager, UserMixin, current_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -40,9 +40,10 @@ CSP = {
 class Principal(UserMixin):
     """The logged-in staff member or the device behind a request."""
 
-    def __init__(self, actor: Actor, kind: str = "user") -> None:
+    def __init__(self, actor: Actor, kind: str = "user", generation: int = 0) -> None:
         self.actor = actor
         self.kind = kind
+        self.generation = generation  # the account's session generation when loaded (staff only)
 
     def get_id(self) -> str:
         """Session key: only staff are kept in the session."""
@@ -72,7 +73,8 @@ def staff_actor(user: Any) -> Actor:
 
 
 # Every API call authenticates; a short cache keeps that from costing a query each time. A disabled
-# account or a rotated device token stops working within these few seconds.
+# account or a rotated device token stops working within these few seconds in other processes, and at once
+# in the process that made the change (forget_principals).
 _principals: TTLCache = TTLCache(maxsize=4096, ttl=10)
 _principals_lock = threading.Lock()
 
@@ -93,18 +95,50 @@ def _cached(key: tuple, load: Callable[[], Principal | None]) -> Principal | Non
     return principal
 
 
+SESSION_GENERATION = "gen"  # key in the signed session cookie: the account's generation at login
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> Principal | None:
     svc = services()
 
     def load() -> Principal | None:
-        with svc.db.read() as session:
-            user = Repository(session).user(int(user_id))
+        with svc.db.read() as db_session:
+            user = Repository(db_session).user(int(user_id))
             if user is None or not user.active or (svc.production and user.is_demo):
                 return None
-            return Principal(staff_actor(user))
+            return Principal(staff_actor(user), generation=user.session_generation)
 
-    return _cached((svc.uid, "user", user_id, svc.production), load)
+    principal = _cached((svc.uid, "user", user_id, svc.production), load)
+    # A session from before a logout, password change or deactivation carries an older generation: revoked.
+    if principal is None or session.get(SESSION_GENERATION) != principal.generation:
+        return None
+    return principal
+
+
+def start_session(user: Any) -> None:
+    """Log ``user`` in: a fresh session (new CSRF token) bound to the account's current session generation."""
+    from flask_login import login_user
+
+    session.clear()  # nothing of the previous user's session survives, the CSRF token least of all
+    session[SESSION_GENERATION] = user.session_generation
+    login_user(Principal(staff_actor(user), generation=user.session_generation))
+
+
+def end_session() -> None:
+    """Forget the session in this browser (the account's generation is bumped by the caller)."""
+    from flask_login import logout_user
+
+    logout_user()
+    session.clear()
+
+
+def sessions_changed() -> None:
+    """After a session generation bump: drop cached principals and close this process's revoked sockets."""
+    forget_principals()
+    broadcaster = current_app.extensions.get("hall.broadcaster")
+    if broadcaster is not None:
+        broadcaster.sweep_sessions()
 
 
 @login_manager.request_loader
