@@ -17,7 +17,7 @@ import time
 from datetime import date
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, emit, join_room
 from socketio import PubSubManager
@@ -30,6 +30,7 @@ from hall.models import User
 from hall.numbering import digits_spoken
 from hall.repository import Repository
 from hall.web.context import HallApp
+from hall.web.limits import allow
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,11 @@ class DisplayNamespace(_HallNamespace):
         self._send_snapshot(hall_id)
 
     def on_snapshot(self, *_: Any) -> None:
-        """A display may ask for a fresh snapshot (read-only)."""
+        """A display may ask for a fresh snapshot (read-only), a few times in a while per client address."""
+        if not allow(current_app.config["SNAPSHOT_RATE_LIMIT"], "snapshot", str(request.remote_addr)):
+            # Public and unauthenticated: a flood costs the hall a database read each, so excess asks are dropped.
+            emit("rate_limited", {"event": "snapshot"})
+            return
         self._send_snapshot(_hall_from_auth(self.svc, None))
 
     def _send_snapshot(self, hall_id: int) -> None:

@@ -11,7 +11,7 @@ from hall.api.schemas import LoginIn, UserEnvelope
 from hall.errors import Forbidden, Unauthorized
 from hall.repository import Repository
 from hall.web.context import services
-from hall.web.limits import limiter, login_key, login_limit
+from hall.web.limits import address_key, failed, limiter, login_address_limit, login_key, login_limit
 from hall.web.security import csrf_token, current_actor, end_session, sessions_changed, start_session
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与注销")
@@ -33,16 +33,27 @@ def _user_out(user: Any, hall_code: str) -> dict[str, Any]:
 
 @blp.route("/login", methods=["POST"])
 @limiter.limit(login_limit, key_func=login_key)
+@limiter.limit(login_address_limit, key_func=address_key, deduct_when=failed)
 @blp.arguments(LoginIn)
 @blp.response(200, UserEnvelope)
 @blp.alt_response(401, description="wrong username or password")
 def login(args: dict[str, Any]) -> Any:
     """Log a staff member in (session cookie)."""
     svc = services()
+    password = args["password"]
+    # argon2 runs outside every transaction: a write transaction holds SQLite's writer lock, and a quarter of a
+    # second per login would hold every kiosk's ticket issue behind it. An unknown name is checked against a
+    # dummy hash, so the answer takes as long as for a real account.
+    with svc.db.read() as session:
+        user = Repository(session).user_by_name(args["username"])
+        stored = user.password_hash if user is not None else None
+    ok = svc.passwords.verify(stored, password)
+    rehash = svc.passwords.hash(password) if ok and svc.passwords.needs_rehash(stored or "") else None
     with svc.db.write() as session:
         repo = Repository(session)
         user = repo.user_by_name(args["username"])
-        ok = user is not None and user.active and svc.passwords.verify(user.password_hash, args["password"])
+        # Re-read in the transaction: deactivated or given a new password meanwhile counts as a failure.
+        ok = ok and user is not None and user.active and user.password_hash == stored
         if not ok:
             repo.audit(
                 hall_id=user.hall_id if user else None,
@@ -56,8 +67,8 @@ def login(args: dict[str, Any]) -> Any:
         elif user.is_demo and svc.production:
             raise Forbidden("演示账号在生产环境中已禁用", code="demo_account_disabled")
         else:
-            if svc.passwords.needs_rehash(user.password_hash):
-                user.password_hash = svc.passwords.hash(args["password"])
+            if rehash is not None:
+                user.password_hash = rehash
             repo.audit(
                 hall_id=user.hall_id,
                 at=svc.clock.now(),
