@@ -114,3 +114,26 @@ def test_argon2_runs_at_most_half_the_cores_at_once() -> None:
     assert waiting and done == [True], "the second hash waited for the slot"
     assert passwords.verify(None, "secret-1") is False
     assert Passwords().needs_rehash(stored), "production parameters are stronger than the test profile"
+
+
+def test_limit_counters_are_kept_in_a_file_and_survive_a_restart(db_path, clock) -> None:
+    from app import create_app
+    from tests.conftest import make_config
+
+    def started():
+        return create_app(make_config(db_path, clock, AUTO_MIGRATE=False))
+
+    def stopped(app) -> None:
+        app.extensions["hall.broadcaster"].stop()
+        app.extensions["hall"].db.dispose()
+
+    first = started()
+    assert first.config["RATELIMIT_STORAGE_URI"] == f"hallsqlite://{db_path.parent / 'limits.db'}"
+    for n in range(20):
+        r = from_address(first, "10.0.2.9").post("/api/v1/auth/login", json={"username": f"g{n}", "password": "x"})
+        assert r.status_code == 401
+    stopped(first)
+    restarted = started()  # a new process would read the same file: nothing of the old app is in memory
+    r = from_address(restarted, "10.0.2.9").post("/api/v1/auth/login", json={"username": "g", "password": "x"})
+    assert r.status_code == 429, "the counters outlived the restart"
+    stopped(restarted)
