@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
@@ -168,8 +171,52 @@ def _unauthorized() -> Any:
     raise Unauthorized("请先登录", code="unauthenticated")
 
 
+# Secrets that travel in URLs: device tokens (?device=), ticket secrets (?token=, the phone page /t/<secret>).
+_URL_SECRETS = re.compile(r"(?i)([?&](?:device|token|access_token)=)[^&\s\"']+|(/t/)[A-Za-z0-9_\-]+")
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "engineio.server", "socketio.server")
+
+
+def redact(text: str) -> str:
+    """``text`` with the URL secrets replaced by ``***``."""
+    return _URL_SECRETS.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Keeps device tokens and ticket secrets out of the access log (log files are read by more people)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the formatted message with its secrets redacted."""
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+class HallSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked Secure whenever the request came over TLS.
+
+    Directly, or through a trusted proxy's X-Forwarded-Proto (HALL_PROXY_HOPS); HALL_SECURE_COOKIES=1 marks it
+    Secure always. Plain-HTTP intranet halls keep working without it.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured, or when this request is HTTPS."""
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+
+
+def install_log_redaction() -> None:
+    """Put the redacting filter on the access loggers (once per process)."""
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
+
+
 def init_app(app: Flask) -> None:
     """Flask-Login, CSRF tokens for cookie sessions, session lifetime and security headers."""
+    install_log_redaction()
+    app.session_interface = HallSessionInterface()
     login_manager.init_app(app)
     # Checked by hand below: only cookie-authenticated changes need a token (devices use bearer tokens,
     # citizens prove tickets with their secret), and the token comes in a header, not a form field.
