@@ -15,6 +15,8 @@ from hall.engine import PRIORITY_GROUPS
 _BAD_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _BAD_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 TEXT_ERROR = "含有不允许的字符（控制字符或无效的Unicode）"
+TEXT_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
+TEXT_PATTERN_MULTILINE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
 
 
 class CleanText(validate.Validator):
@@ -52,7 +54,11 @@ def guard_text(field: ma.fields.Field) -> None:
     elif isinstance(field, ma.fields.String | ma.fields.Mapping | ma.fields.Raw) and not any(
         isinstance(v, CleanText) for v in field.validators
     ):
-        field.validators.append(CleanText(multiline=bool(field.metadata.get("multiline"))))
+        multiline = bool(field.metadata.get("multiline"))
+        field.validators.append(CleanText(multiline=multiline))
+        if isinstance(field, ma.fields.String) and "pattern" not in field.metadata:
+            # Documented in the OpenAPI document too, so clients (and the API fuzzer) know what is refused.
+            field.metadata = {**field.metadata, "pattern": TEXT_PATTERN_MULTILINE if multiline else TEXT_PATTERN}
 
 
 class Input(ma.Schema):
