@@ -112,3 +112,20 @@ def test_a_response_carrying_a_lone_surrogate_still_encodes(app) -> None:
     with app.test_request_context("/api/v1/anything"):
         assert json.loads(app.json.response({"n": "窗口"}).get_data()) == {"n": "窗口"}
         assert "窗口".encode() in app.json.response({"n": "窗口"}).get_data(), "Chinese stays UTF-8, not escaped"
+
+
+def test_a_lone_surrogate_already_stored_does_not_break_the_case_list(client, kiosk, staff, svc) -> None:
+    # How the attack got one in: JSON columns are stored with ASCII escapes, so "\ud800" went through the
+    # database and came back as a lone surrogate. Such a row must not turn GET /cases into a 500.
+    from sqlalchemy import update
+
+    from hall.models import FollowUpCase
+
+    clerk = staff("clerk1")
+    open_case(client, kiosk, clerk)
+    with svc.db.write() as session:
+        session.execute(update(FollowUpCase).values(records=[{"kind": "contact", "how": "电话", "text": "\ud800"}]))
+    for who in ("manager", "clerk1"):
+        r = staff(who).get("/api/v1/cases")
+        assert r.status_code == 200
+        assert json.loads(r.get_data())["cases"][0]["records"][0]["text"] == "\ud800"
