@@ -112,9 +112,16 @@ def _load_user(user_id: str) -> Principal | None:
                 return None
             return Principal(staff_actor(user), generation=user.session_generation)
 
-    principal = _cached((svc.uid, "user", user_id, svc.production), load)
-    # A session from before a logout, password change or deactivation carries an older generation: revoked.
-    if principal is None or session.get(SESSION_GENERATION) != principal.generation:
+    key = (svc.uid, "user", user_id, svc.production)
+    principal = _cached(key, load)
+    wanted = session.get(SESSION_GENERATION)
+    if principal is not None and isinstance(wanted, int) and wanted > principal.generation:
+        # A login newer than this process's cached copy (the generation moved on in another process): reload.
+        with _principals_lock:
+            _principals.pop(key, None)
+        principal = _cached(key, load)
+    # A session from before a logout, password reset or deactivation carries an older generation: revoked.
+    if principal is None or wanted != principal.generation:
         return None
     return principal
 

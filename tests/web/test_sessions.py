@@ -100,3 +100,14 @@ def test_a_manager_demoted_to_clerk_loses_the_dashboard_socket(app, staff) -> No
     assert manager.is_connected("/manager")
     assert staff("admin").put("/api/v1/admin/staff/leader", json={"role": "clerk", "window": 9}).status_code == 200
     assert not connected(manager, "/manager")
+
+
+def test_a_login_newer_than_a_cached_account_is_accepted_at_once(app, svc) -> None:
+    clerk = login(app, "clerk6")
+    assert clerk.get("/api/v1/auth/me").status_code == 200  # this process now caches clerk6 at generation 0
+    with svc.db.write() as session:  # another process: clerk6 logged out there (generation 1)
+        session.execute(User.__table__.update().where(User.username == "clerk6").values(session_generation=1))
+    assert clerk.get("/api/v1/auth/me").status_code in (200, 401)  # the old session: ends within the cache's 10 s
+    fresh = login(app, "clerk6")  # a new login, at generation 1, served by this process
+    assert fresh.get("/api/v1/auth/me").status_code == 200
+    assert clerk.get("/api/v1/auth/me").status_code == 401, "and the old one is now known to be over"
