@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from hall import events as ev
 from hall import outbox, queries
+from hall.api.schemas import is_clean_text
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.models import User
 from hall.numbering import digits_spoken
@@ -255,6 +256,9 @@ class Broadcaster:
 def _hall_from_auth(svc: HallApp, auth: Any) -> int:
     code = (auth or {}).get("hall") if isinstance(auth, dict) else None
     code = code or request.args.get("hall")
+    code = str(code) if isinstance(code, int) else code
+    if code is not None and not (isinstance(code, str) and is_clean_text(code)):
+        raise ConnectionRefusedError("unknown hall")  # a socket payload is JSON too: same text rules as the API
     if code and code != svc.hall_code:
         with svc.db.read() as session:
             hall = Repository(session).hall_by_code(str(code))

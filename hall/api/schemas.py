@@ -34,6 +34,11 @@ class CleanText(validate.Validator):
         return value
 
 
+def is_clean_text(value: Any) -> bool:
+    """Whether one-line text passes CleanText (for input that comes around the schemas: Socket.IO payloads)."""
+    return _clean(value, _BAD_LINE)
+
+
 def _clean(value: Any, bad: re.Pattern) -> bool:
     if isinstance(value, str):
         return bad.search(value) is None

@@ -129,3 +129,11 @@ def test_a_lone_surrogate_already_stored_does_not_break_the_case_list(client, ki
         r = staff(who).get("/api/v1/cases")
         assert r.status_code == 200
         assert json.loads(r.get_data())["cases"][0]["records"][0]["text"] == "\ud800"
+
+
+def test_a_socket_hall_code_follows_the_same_text_rules(app) -> None:
+    socketio = app.extensions["hall.socketio"]
+    bad = socketio.test_client(app, namespace="/display", auth={"hall": "\ud800"})
+    assert not bad.is_connected("/display")
+    good = socketio.test_client(app, namespace="/display", auth={"hall": "demo"})
+    assert good.is_connected("/display")
