@@ -123,8 +123,20 @@ class Broadcaster:
         self.svc.bus.unsubscribe(self.handle)
         self._wake.set()
 
+    def _maybe_sweep(self) -> None:
+        """Sessions ended by another server process: learn it from the database, at most every SWEEP_SECONDS."""
+        with self._lock:
+            due = bool(self._staff) and time.monotonic() - self._swept > SWEEP_SECONDS
+        if due:
+            try:
+                self.sweep_sessions()
+            except Exception:
+                log.exception("checking staff sockets' sessions failed")
+
     def handle(self, event: ev.DomainEvent) -> None:
         """Called by the bus after commit: announce calls at once, mark the hall for a count refresh."""
+        if isinstance(event, ev.TidalDecided | ev.RosterChanged | ev.ReviewChanged) or event.name in MANAGER_EVENTS:
+            self._maybe_sweep()  # these go to staff rooms at once, before the next refresh
         if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)) and event.window is not None:
             with self._lock:
                 self._announcing += 1
@@ -197,13 +209,7 @@ class Broadcaster:
         """Send refreshed counts and window states for every hall that changed (only to rooms someone is in)."""
         with self._lock:
             halls, self._dirty = self._dirty, set()
-            due = bool(self._staff) and time.monotonic() - self._swept > SWEEP_SECONDS
-        if due:
-            # Sessions ended by another server process: this process learns it from the database.
-            try:
-                self.sweep_sessions()
-            except Exception:
-                log.exception("checking staff sockets' sessions failed")
+        self._maybe_sweep()
         for hall_id in halls:
             try:
                 room = hall_room(hall_id)
