@@ -31,7 +31,9 @@ def hash_slots(cores: int | None = None) -> int:
     Each hash takes 64 MiB and 4 lanes for about a quarter of a second; eight clerks logging in together at
     08:30 would otherwise fill every core and hold the kiosks' ticket issues for most of a second.
     """
-    return max(1, (cores or os.cpu_count() or 1) // 2)
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // 2)
 
 
 class Passwords:
@@ -43,14 +45,17 @@ class Passwords:
         self._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if fast else PasswordHasher()
         self.slots = slots or hash_slots()
         self._gate = threading.BoundedSemaphore(self.slots)
-        self._pool = ThreadPoolExecutor(self.slots, thread_name_prefix="argon2", initializer=_lower_priority)
+        # Test profile: hashes take microseconds, so they run in the caller's thread (test suites build many apps).
+        self._pool = (
+            None if fast else ThreadPoolExecutor(self.slots, thread_name_prefix="argon2", initializer=_lower_priority)
+        )
         # Verified instead when the account does not exist, so a login takes as long either way.
         self._dummy = self._hasher.hash(secrets.token_hex(16))
 
     def _run(self, work: Callable[[], T]) -> T:
         # The semaphore bounds the hashes of the whole process; the caller's thread waits (its GIL released).
         with self._gate:
-            return self._pool.submit(work).result()
+            return work() if self._pool is None else self._pool.submit(work).result()
 
     def hash(self, password: str) -> str:
         """An Argon2id hash string."""
