@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_login import current_user
 
 from hall.api.blueprint import Blueprint
 from hall.api.schemas import LoginIn, UserEnvelope
@@ -89,8 +90,6 @@ def login(args: dict[str, Any]) -> Any:
 @blp.response(204)
 def logout() -> Any:
     """End the session: the account's session generation moves on, so every copy of the cookie stops working."""
-    from flask_login import current_user
-
     if current_user.is_authenticated and current_user.kind == "user":
         svc = services()
         actor = current_actor()

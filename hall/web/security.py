@@ -12,7 +12,7 @@ from typing import Any
 from cachetools import TTLCache
 from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, UserMixin, current_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
@@ -128,8 +128,6 @@ def _load_user(user_id: str) -> Principal | None:
 
 def start_session(user: Any) -> None:
     """Log ``user`` in: a fresh session (new CSRF token) bound to the account's current session generation."""
-    from flask_login import login_user
-
     session.clear()  # nothing of the previous user's session survives, the CSRF token least of all
     session[SESSION_GENERATION] = user.session_generation
     login_user(Principal(staff_actor(user), generation=user.session_generation))
@@ -137,8 +135,6 @@ def start_session(user: Any) -> None:
 
 def end_session() -> None:
     """Forget the session in this browser (the account's generation is bumped by the caller)."""
-    from flask_login import logout_user
-
     logout_user()
     session.clear()
 
