@@ -89,9 +89,10 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     )
     if test_config:
         app.config.update(test_config)
-    from hall.api import SafeJSONProvider
+    from hall.api import SafeJSONProvider, SafeResponse
 
     app.json = SafeJSONProvider(app)
+    app.response_class = SafeResponse
     production = app.config["ENV_NAME"] == "production"
     if not app.config["SECRET_KEY"]:
         if production:

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from sqlalchemy.exc import DataError, OperationalError
@@ -78,6 +78,20 @@ class SafeJSONProvider(DefaultJSONProvider):
             kwargs["ensure_ascii"] = True
             text = super().dumps(obj, **kwargs)
         return text
+
+
+class SafeResponse(Response):
+    """A response whose text body always encodes: a character UTF-8 cannot carry (a lone surrogate in text
+    stored before the schema check) becomes "?" on a page instead of turning the page into a 500."""
+
+    def set_data(self, value: bytes | str) -> None:
+        """Encode text as UTF-8, replacing what cannot be encoded."""
+        if isinstance(value, str):
+            try:
+                value = value.encode()
+            except UnicodeEncodeError:
+                value = value.encode("utf-8", "replace")
+        super().set_data(value)
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> Any:

@@ -137,3 +137,14 @@ def test_a_socket_hall_code_follows_the_same_text_rules(app) -> None:
     assert not bad.is_connected("/display")
     good = socketio.test_client(app, namespace="/display", auth={"hall": "demo"})
     assert good.is_connected("/display")
+
+
+def test_a_page_with_a_lone_surrogate_still_renders(app) -> None:
+    from flask import render_template_string
+
+    @app.get("/_page")
+    def page() -> str:
+        return render_template_string("<p>{{ name }}</p>", name="窗口\ud800")
+
+    r = app.test_client().get("/_page")
+    assert r.status_code == 200 and r.get_data().decode() == "<p>窗口?</p>"
