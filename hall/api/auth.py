@@ -12,7 +12,16 @@ from hall.api.schemas import LoginIn, UserEnvelope
 from hall.errors import Forbidden, Unauthorized
 from hall.repository import Repository
 from hall.web.context import services
-from hall.web.limits import address_key, failed, limiter, login_address_limit, login_key, login_limit
+from hall.web.limits import (
+    address_key,
+    failed,
+    limiter,
+    login_address_limit,
+    login_key,
+    login_limit,
+    login_user_limit,
+    username_key,
+)
 from hall.web.security import csrf_token, current_actor, end_session, sessions_changed, start_session
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="登录与注销")
@@ -35,6 +44,7 @@ def _user_out(user: Any, hall_code: str) -> dict[str, Any]:
 @blp.route("/login", methods=["POST"])
 @limiter.limit(login_limit, key_func=login_key)
 @limiter.limit(login_address_limit, key_func=address_key, deduct_when=failed)
+@limiter.limit(login_user_limit, key_func=username_key, deduct_when=failed)
 @blp.arguments(LoginIn)
 @blp.response(200, UserEnvelope)
 @blp.alt_response(401, description="wrong username or password")

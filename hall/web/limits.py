@@ -115,6 +115,13 @@ def login_key() -> str:
     return f"{_app_key()}:login:{name}:{request.remote_addr}"
 
 
+def username_key() -> str:
+    """Login attempts for one username from any address (guessing one account from many addresses)."""
+    body = request.get_json(silent=True) or {}
+    name = str(body.get("username", ""))[:64] if isinstance(body, dict) else ""
+    return f"{_app_key()}:login-user:{name}"
+
+
 def address_key() -> str:
     """Per client address, whoever is logged in (guessing from one address with ever new usernames or codes)."""
     return f"{_app_key()}:addr:{request.remote_addr}"
@@ -153,6 +160,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("ISSUE_RATE_LIMIT", "30 per minute")
     app.config.setdefault("LOGIN_RATE_LIMIT", "10 per minute")
     app.config.setdefault("LOGIN_ADDRESS_RATE_LIMIT", "20 per minute")  # failed logins from one address
+    app.config.setdefault("LOGIN_USER_RATE_LIMIT", "30 per 10 minutes")  # failed logins for one name, any address
     app.config.setdefault("CANCEL_RATE_LIMIT", "10 per 10 minutes")  # failed booking cancellations per address
     app.config.setdefault("SNAPSHOT_RATE_LIMIT", "10 per 10 seconds")  # /display snapshot requests per client
     limiter.init_app(app)
@@ -171,6 +179,11 @@ def login_limit() -> str:
 def login_address_limit() -> str:
     """The failed-login limit per client address from config."""
     return current_app.config["LOGIN_ADDRESS_RATE_LIMIT"]
+
+
+def login_user_limit() -> str:
+    """The failed-login limit per username (from any address) from config."""
+    return current_app.config["LOGIN_USER_RATE_LIMIT"]
 
 
 def cancel_limit() -> str:

@@ -141,3 +141,13 @@ def test_limit_counters_are_kept_in_a_file_and_survive_a_restart(db_path, clock)
     r = from_address(restarted, "10.0.2.9").post("/api/v1/auth/login", json={"username": "g", "password": "x"})
     assert r.status_code == 429, "the counters outlived the restart"
     stopped(restarted)
+
+
+def test_failed_logins_for_one_username_are_limited_from_any_address(app) -> None:
+    wrong = {"username": "clerk2", "password": "x"}
+    for n in range(30):
+        assert from_address(app, f"10.0.3.{n + 1}").post("/api/v1/auth/login", json=wrong).status_code == 401
+    r = from_address(app, "10.0.3.200").post("/api/v1/auth/login", json=wrong)
+    assert r.status_code == 429 and error_code(r) == "too_many"
+    other = from_address(app, "10.0.3.201").post("/api/v1/auth/login", json={"username": "clerk3", "password": "demo"})
+    assert other.status_code == 200, "other accounts are not affected"
