@@ -63,6 +63,8 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         BABEL_DEFAULT_LOCALE="zh_CN",
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "hall" / "translations"),
         SESSION_COOKIE_HTTPONLY=True,
+        # Secure cookies always (1), else only on HTTPS requests (direct or via a trusted proxy's X-Forwarded-Proto).
+        SESSION_COOKIE_SECURE=os.environ.get("HALL_SECURE_COOKIES") == "1",
         SESSION_COOKIE_SAMESITE="Lax",
         # A staff session lasts one working day (then log in again), unless HALL_SESSION_HOURS says otherwise.
         PERMANENT_SESSION_LIFETIME=timedelta(hours=float(os.environ.get("HALL_SESSION_HOURS", "12"))),
@@ -89,7 +91,10 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     )
     if test_config:
         app.config.update(test_config)
-    app.json.ensure_ascii = False
+    from hall.api import SafeJSONProvider, SafeResponse
+
+    app.json = SafeJSONProvider(app)
+    app.response_class = SafeResponse
     production = app.config["ENV_NAME"] == "production"
     if not app.config["SECRET_KEY"]:
         if production:
@@ -314,7 +319,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         """``?lang=en`` (or zh_CN) sticks in a cookie so every page follows the choice."""
         wanted = request.args.get("lang")
         if wanted in LANGUAGES and request.cookies.get("lang") != wanted:
-            response.set_cookie("lang", wanted, max_age=365 * 86400, samesite="Lax")
+            response.set_cookie("lang", wanted, max_age=365 * 86400, samesite="Lax", secure=request.is_secure)
         return response
 
     @app.get("/")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["core", "realtime", "routing", "scale"]
+BENCHMARKS = ["core", "realtime", "routing", "scale", "logins"]
 
 
 def main(argv: list[str]) -> int:

@@ -367,6 +367,8 @@ class Admin:
             if user.id == actor.id and (data.get("active") is False or data.get("role", "admin") != "admin"):
                 raise Conflict("不能停用自己的账号或取消自己的管理员角色", code="self_lockout")
             before = user_view(user)
+            if data.get("active") is False and user.active:
+                user.session_generation += 1  # its sessions end; reactivation does not bring them back
             for key, column in (
                 ("display_name", "display_name"),
                 ("staff_no", "staff_no"),
@@ -390,6 +392,7 @@ class Admin:
             user = self._user(session, hall_id, username)
             user.password_hash = digest
             user.is_demo = False
+            user.session_generation += 1  # sessions that knew the old password end
             after = user_view(user)
         self._done(actor, hall_id, "admin.user.password", f"user {username}", None, {"password": "reset"})
         return after

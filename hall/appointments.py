@@ -215,11 +215,19 @@ class Appointments:
 
     def cancel(self, actor: Actor, hall_id: int, code: str, id_number: str | None, day: date | None = None) -> dict:
         """Cancel a booking: the citizen proves it with the ID number; staff may cancel any."""
+        staff = actor.role in STAFF_ROLES
+        # A citizen learns nothing from a guess: an unknown code and another person's booking answer alike.
+        no_match = NotFound("预约号或身份证号码不符", code="booking_not_found")
         with self.db.write() as session:
-            booking = self._find(session, hall_id, code, day, lock=True)
+            try:
+                booking = self._find(session, hall_id, code, day, lock=True)
+            except NotFound:
+                if staff:
+                    raise
+                raise no_match from None
             proven = bool(id_number) and self.engine.hash_id(idcard.normalise(id_number)) == booking.id_hash
-            if actor.role not in STAFF_ROLES and not proven:
-                raise Forbidden("身份证号码与预约不符", code="booking_mismatch")
+            if not staff and not proven:
+                raise no_match
             if booking.status != "booked":
                 raise Conflict(f"预约当前状态为“{_STATUS[booking.status]}”，不能取消", code="booking_not_open")
             booking.status, booking.changed_at = "cancelled", self.clock.now()

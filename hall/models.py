@@ -113,6 +113,9 @@ class User(Base):
     window_number: Mapped[int | None] = mapped_column(Integer)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Login sessions carry the generation they began in; logout, a password reset and deactivation bump it,
+    # which ends every session (and staff socket) of the account, on every server process.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Window(Base):

@@ -13,24 +13,32 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import date
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, emit, join_room
 from socketio import PubSubManager
+from sqlalchemy import select
 
 from hall import events as ev
 from hall import outbox, queries
+from hall.api.schemas import is_clean_text
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.errors import HallError
+from hall.models import User
 from hall.numbering import digits_spoken
 from hall.repository import Repository
 from hall.web.context import HallApp
+from hall.web.limits import allow
 
 log = logging.getLogger(__name__)
 
+
+# How often, at most, the broadcaster re-checks its staff sockets' sessions against the database.
+SWEEP_SECONDS = 2.0
 
 # Domain event → the /manager message announcing it.
 MANAGER_EVENTS = {
@@ -67,6 +75,41 @@ class Broadcaster:
         self._announced = threading.Condition(self._lock)
         self._started = False
         self._stopped = False
+        # Staff sockets of this process: (namespace, sid) → (user id, session generation at connect, roles allowed).
+        self._staff: dict[tuple[str, str], tuple[int, int, tuple[str, ...]]] = {}
+        self._swept = 0.0
+
+    def track(self, namespace: str, sid: str, user_id: int, generation: int, roles: tuple[str, ...]) -> None:
+        """Remember a staff socket so that ending the account's sessions (or a role without access) closes it."""
+        with self._lock:
+            self._staff[(namespace, sid)] = (user_id, generation, roles)
+
+    def untrack(self, namespace: str, sid: str) -> None:
+        """Forget a closed staff socket."""
+        with self._lock:
+            self._staff.pop((namespace, sid), None)
+
+    def sweep_sessions(self) -> int:
+        """Disconnect this process's staff sockets whose session ended or whose account lost the namespace's role."""
+        with self._lock:
+            sockets = dict(self._staff)
+            self._swept = time.monotonic()
+        if not sockets:
+            return 0
+        ids = {user_id for user_id, _, _ in sockets.values()}
+        with self.svc.db.read() as session:
+            rows = session.execute(
+                select(User.id, User.session_generation, User.role).where(User.id.in_(ids), User.active.is_(True))
+            ).all()
+        current = {user_id: (generation, role) for user_id, generation, role in rows}
+        closed = 0
+        for (namespace, sid), (user_id, generation, roles) in sockets.items():
+            now = current.get(user_id)
+            if now is None or now[0] != generation or now[1] not in roles:
+                self.untrack(namespace, sid)
+                self.socketio.server.disconnect(sid, namespace=namespace)
+                closed += 1
+        return closed
 
     def start(self) -> None:
         """Subscribe to the event bus and start the coalescing loop."""
@@ -81,8 +124,20 @@ class Broadcaster:
         self.svc.bus.unsubscribe(self.handle)
         self._wake.set()
 
+    def _maybe_sweep(self) -> None:
+        """Sessions ended by another server process: learn it from the database, at most every SWEEP_SECONDS."""
+        with self._lock:
+            due = bool(self._staff) and time.monotonic() - self._swept > SWEEP_SECONDS
+        if due:
+            try:
+                self.sweep_sessions()
+            except Exception:
+                log.exception("checking staff sockets' sessions failed")
+
     def handle(self, event: ev.DomainEvent) -> None:
         """Called by the bus after commit: announce calls at once, mark the hall for a count refresh."""
+        if isinstance(event, ev.TidalDecided | ev.RosterChanged | ev.ReviewChanged) or event.name in MANAGER_EVENTS:
+            self._maybe_sweep()  # these go to staff rooms at once, before the next refresh
         if isinstance(event, (ev.TicketCalled, ev.TicketRecalled)) and event.window is not None:
             with self._lock:
                 self._announcing += 1
@@ -156,6 +211,7 @@ class Broadcaster:
         """Send refreshed counts and window states for every hall that changed (only to rooms someone is in)."""
         with self._lock:
             halls, self._dirty = self._dirty, set()
+        self._maybe_sweep()
         for hall_id in halls:
             try:
                 room = hall_room(hall_id)
@@ -208,6 +264,9 @@ class Broadcaster:
 def _hall_from_auth(svc: HallApp, auth: Any) -> int:
     code = (auth or {}).get("hall") if isinstance(auth, dict) else None
     code = code or request.args.get("hall")
+    code = str(code) if isinstance(code, int) else code
+    if code is not None and not (isinstance(code, str) and is_clean_text(code)):
+        raise ConnectionRefusedError("unknown hall")  # a socket payload is JSON too: same text rules as the API
     if code and code != svc.hall_code:
         with svc.db.read() as session:
             hall = Repository(session).hall_by_code(str(code))
@@ -235,7 +294,11 @@ class DisplayNamespace(_HallNamespace):
         self._send_snapshot(hall_id)
 
     def on_snapshot(self, *_: Any) -> None:
-        """A display may ask for a fresh snapshot (read-only)."""
+        """A display may ask for a fresh snapshot (read-only), a few times in a while per client address."""
+        if not allow(current_app.config["SNAPSHOT_RATE_LIMIT"], "snapshot", str(request.remote_addr)):
+            # Public and unauthenticated: a flood costs the hall a database read each, so excess asks are dropped.
+            emit("rate_limited", {"event": "snapshot"})
+            return
         self._send_snapshot(_hall_from_auth(self.svc, None))
 
     def _send_snapshot(self, hall_id: int) -> None:
@@ -244,13 +307,60 @@ class DisplayNamespace(_HallNamespace):
         emit("snapshot", snapshot)
 
 
-class CounterNamespace(_HallNamespace):
+class _StaffNamespace(_HallNamespace):
+    """A namespace for logged-in staff: the session is checked at connect and on every event, and the socket is
+    closed when the account's sessions end (logout, password reset, deactivation) or its new role has no access."""
+
+    roles: tuple[str, ...] = STAFF_ROLES
+    refusal = "unauthenticated"
+    broadcaster: Broadcaster | None = None
+
+    def _allowed(self) -> bool:
+        return bool(
+            current_user.is_authenticated
+            and getattr(current_user, "kind", "") == "user"
+            and current_user.role in self.roles
+        )
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        """Every client event re-checks the session first (the user loader compares the session generation)."""
+        handler = getattr(self, f"on_{event or ''}", None)
+        if event in ("connect", "disconnect") or handler is None:
+            return super().trigger_event(event, *args)
+
+        def checked(*event_args: Any) -> Any:
+            if not self._allowed():
+                self._forget()
+                self.disconnect(request.sid)
+                return None
+            return handler(*event_args)
+
+        # Flask-SocketIO's dispatcher builds the request context (and the socket's session) around the handler.
+        return self.socketio._handle_event(checked, event, self.namespace, *args)
+
+    def _admit(self) -> None:
+        if not self._allowed():
+            raise ConnectionRefusedError(self.refusal)
+        if self.broadcaster is not None:
+            self.broadcaster.track(
+                self.namespace, request.sid, current_user.actor.id, current_user.generation, self.roles
+            )
+
+    def _forget(self) -> None:
+        if self.broadcaster is not None:
+            self.broadcaster.untrack(self.namespace, request.sid)
+
+    def on_disconnect(self, *_: Any) -> None:
+        """Forget the socket."""
+        self._forget()
+
+
+class CounterNamespace(_StaffNamespace):
     """Window clerks' consoles (login session required)."""
 
     def on_connect(self, auth: Any = None) -> None:
         """Refuse anonymous connections; join the clerk's hall room."""
-        if not current_user.is_authenticated or current_user.role not in STAFF_ROLES:
-            raise ConnectionRefusedError("unauthenticated")
+        self._admit()
         hall_id = current_user.hall_id or self.svc.hall_id
         join_room(hall_room(hall_id))
         actor = current_user.actor
@@ -277,13 +387,15 @@ class CounterNamespace(_HallNamespace):
             emit("presence_error", {"code": exc.code, "message": exc.message})
 
 
-class ManagerNamespace(_HallNamespace):
+class ManagerNamespace(_StaffNamespace):
     """Duty leaders' and managers' dashboards."""
+
+    roles = SUPERVISOR_ROLES
+    refusal = "forbidden"
 
     def on_connect(self, auth: Any = None) -> None:
         """Leaders, managers and admins only; they get the current load at once."""
-        if not current_user.is_authenticated or current_user.role not in SUPERVISOR_ROLES:
-            raise ConnectionRefusedError("forbidden")
+        self._admit()
         hall_id = current_user.hall_id or _hall_from_auth(self.svc, auth)
         join_room(hall_room(hall_id))
         emit("load", self.svc.engine.load(hall_id))
@@ -292,10 +404,11 @@ class ManagerNamespace(_HallNamespace):
 def init_realtime(socketio: SocketIO, svc: HallApp, *, start: bool = True) -> Broadcaster:
     """Register the namespaces and start the broadcaster for this app."""
     outbox.install(socketio.server.eio)  # websocket sends written inline, one frame per emit (hall/outbox.py)
-    socketio.on_namespace(DisplayNamespace("/display", svc))
-    socketio.on_namespace(CounterNamespace("/counter", svc))
-    socketio.on_namespace(ManagerNamespace("/manager", svc))
     broadcaster = Broadcaster(socketio, svc)
+    socketio.on_namespace(DisplayNamespace("/display", svc))
+    for namespace in (CounterNamespace("/counter", svc), ManagerNamespace("/manager", svc)):
+        namespace.broadcaster = broadcaster
+        socketio.on_namespace(namespace)
     if start:
         broadcaster.start()
     return broadcaster

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext
 from flask_smorest import Api
@@ -62,6 +62,40 @@ _HTTP_MESSAGES = {
 }
 
 
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON with Chinese as UTF-8, except that text which cannot be UTF-8 (a lone surrogate) is sent escaped.
+
+    Input is checked by the schemas (CleanText); this is for anything stored before that check or reaching a
+    response another way, so that no read or error body can fail to encode.
+    """
+
+    ensure_ascii = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        """Serialize; fall back to ASCII escapes when the text would not encode as UTF-8."""
+        text = super().dumps(obj, **kwargs)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            kwargs["ensure_ascii"] = True
+            text = super().dumps(obj, **kwargs)
+        return text
+
+
+class SafeResponse(Response):
+    """A response whose text body always encodes: a character UTF-8 cannot carry (a lone surrogate in text
+    stored before the schema check) becomes "?" on a page instead of turning the page into a 500."""
+
+    def set_data(self, value: bytes | str) -> None:
+        """Encode text as UTF-8, replacing what cannot be encoded."""
+        if isinstance(value, str):
+            try:
+                value = value.encode()
+            except UnicodeEncodeError:
+                value = value.encode("utf-8", "replace")
+        super().set_data(value)
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None) -> Any:
     """Build the standard JSON error response."""
     body: dict[str, Any] = {"code": code, "message": localized(code, message)}
@@ -105,8 +139,8 @@ def _flatten(details: Any, prefix: str = "") -> list[str]:
 api = HallApi()
 
 
-class BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON with the API's nesting bound on ``request.get_json`` too (a ValueError there is a 400)."""
+class BoundedJSONProvider(SafeJSONProvider):
+    """The safe JSON, with the API's nesting bound on ``request.get_json`` too (a ValueError there is a 400)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         """Parse like Flask, refusing bodies nested deeper than MAX_JSON_DEPTH."""

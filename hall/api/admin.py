@@ -18,7 +18,7 @@ from hall.api.schemas import ItemOut, Strict
 from hall.config import HANDLING_CLASSES, ROLES, WINDOW_KINDS, ConfigError, load_all
 from hall.errors import Invalid
 from hall.web.context import hall_id_for, services
-from hall.web.security import current_actor, forget_principals, require_roles
+from hall.web.security import current_actor, forget_principals, require_roles, sessions_changed
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="系统管理（管理员）")
 
@@ -235,7 +235,7 @@ class AdminNoticesIn(Strict):
     notices = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=200)), required=True, validate=validate.Length(max=20)
     )
-    public_notice = ma.fields.String(validate=validate.Length(max=500))
+    public_notice = ma.fields.String(validate=validate.Length(max=500), metadata={"multiline": True})
 
 
 class AdminNoticesOut(ma.Schema):
@@ -417,10 +417,10 @@ def create_staff(args: dict[str, Any]) -> Any:
 @blp.arguments(AdminUserFields)
 @blp.response(200, AdminUserEnvelope)
 def update_staff(args: dict[str, Any], name: str) -> Any:
-    """Role, window, display name, staff number, active (a deactivated account is refused at once)."""
+    """Role, window, display name, staff number, active (deactivation ends its sessions)."""
     actor, hall_id = _who()
     user = _admin().update_user(actor, hall_id, name, args)
-    forget_principals()
+    sessions_changed()
     return {"user": user}
 
 
@@ -429,10 +429,10 @@ def update_staff(args: dict[str, Any], name: str) -> Any:
 @blp.arguments(AdminPasswordIn)
 @blp.response(200, AdminUserEnvelope)
 def reset_password(args: dict[str, Any], name: str) -> Any:
-    """Set a new password (the old one fails at once)."""
+    """Set a new password (the old one fails at once, and the account's sessions end)."""
     actor, hall_id = _who()
     user = _admin().reset_password(actor, hall_id, name, args["password"])
-    forget_principals()
+    sessions_changed()
     return {"user": user}
 
 

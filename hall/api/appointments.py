@@ -11,12 +11,12 @@ from flask_login import current_user
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict, TicketOut, day_field
+from hall.api.schemas import Input, Strict, TicketOut, day_field
 from hall.api.tickets import public_ticket
 from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Invalid
 from hall.web.context import hall_id_for, services
-from hall.web.limits import limiter
+from hall.web.limits import address_key, cancel_limit, failed, limiter
 from hall.web.security import current_actor, require_roles
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="预约办")
@@ -29,7 +29,7 @@ def valid_code(code: str) -> str:
     return code
 
 
-class SlotsQuery(ma.Schema):
+class SlotsQuery(Input):
     """Which item and day."""
 
     item = ma.fields.String(required=True, validate=validate.Length(min=1, max=40))
@@ -95,7 +95,7 @@ class CheckInOut(ma.Schema):
     ticket = ma.fields.Nested(TicketOut)
 
 
-class DayQuery(ma.Schema):
+class DayQuery(Input):
     """``?day=YYYY-MM-DD``."""
 
     day = day_field(required=True)
@@ -142,10 +142,11 @@ def book(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/<code>/cancel", methods=["POST"])
+@limiter.limit(cancel_limit, key_func=address_key, deduct_when=failed)
 @blp.arguments(CancelIn)
 @blp.response(200, BookingEnvelope)
 def cancel(args: dict[str, Any], code: str) -> Any:
-    """Cancel a booking (the citizen with the ID number, or staff)."""
+    """Cancel a booking (the citizen with the ID number, or staff); guesses are limited per address."""
     valid_code(code)
     actor = _booker()
     hall_id = hall_id_for(actor if actor.hall_id else None)

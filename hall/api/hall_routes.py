@@ -17,6 +17,7 @@ from hall.api.schemas import (
     DevicesOut,
     HallQuery,
     HallStatusOut,
+    Input,
     LoadOut,
     TidalIn,
     TidalOut,
@@ -179,7 +180,7 @@ def tidal_override(args: dict[str, Any]) -> Any:
     return localized_tidal(services().tidal.override(actor, hall_id_for(actor), args["mode"]))
 
 
-class StatsQuery(ma.Schema):
+class StatsQuery(Input):
     """``?day=YYYY-MM-DD`` (default today)."""
 
     day = day_field(load_default=None)
@@ -194,7 +195,7 @@ def day_stats(args: dict[str, Any]) -> Any:
     return services().engine.day_stats(hall_id_for(actor), args["day"])
 
 
-class AuditQuery(ma.Schema):
+class AuditQuery(Input):
     """Filters for the audit search."""
 
     action = ma.fields.String(load_default=None, metadata={"description": "prefix, e.g. ticket. or case."})

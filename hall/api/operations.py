@@ -10,7 +10,7 @@ from flask import current_app
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict, day_field
+from hall.api.schemas import Input, Strict, day_field
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES
 from hall.roster import EDITOR_ROLES, month_days, parse_month
 from hall.web.context import hall_id_for
@@ -21,13 +21,13 @@ blp = Blueprint("operations", __name__, url_prefix="/api/v1", description="值�
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-class MonthQuery(ma.Schema):
+class MonthQuery(Input):
     """``?month=YYYY-MM`` (default: this month)."""
 
     month = ma.fields.String(load_default=None, validate=validate.Regexp(MONTH_PATTERN, error="应为 YYYY-MM"))
 
 
-class DayQuery(ma.Schema):
+class DayQuery(Input):
     """``?day=YYYY-MM-DD`` (default: today)."""
 
     day = day_field(load_default=None)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict, day_field
+from hall.api.schemas import Input, Strict, day_field
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES, Actor
 from hall.errors import Forbidden, NotFound
 from hall.ratings import CASE_MOVES, WINDOW_DEVICES
@@ -40,7 +40,9 @@ class RateIn(Strict):
     item = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     score = SCORE
     indicators = ma.fields.Nested(Indicators, load_default=dict)
-    comment = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    comment = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500), metadata={"multiline": True}
+    )
 
 
 class WindowRateIn(Strict):
@@ -48,7 +50,9 @@ class WindowRateIn(Strict):
 
     score = SCORE
     indicators = ma.fields.Nested(Indicators, load_default=dict)
-    comment = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    comment = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500), metadata={"multiline": True}
+    )
 
 
 class RatingOut(ma.Schema):
@@ -69,7 +73,7 @@ class RatingEnvelope(ma.Schema):
     rating = ma.fields.Nested(RatingOut)
 
 
-class PeriodQuery(ma.Schema):
+class PeriodQuery(Input):
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (inclusive; default today)."""
 
     from_ = day_field(data_key="from", load_default=None)
@@ -85,10 +89,12 @@ class CaseIn(Strict):
     """A 回访 record or decision: how (电话/短信/上门/当面) and what was said or done."""
 
     how = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    text = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    text = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=1000), metadata={"multiline": True}
+    )
 
 
-class CasesQuery(ma.Schema):
+class CasesQuery(Input):
     """``?status=open``."""
 
     status = ma.fields.String(load_default=None)

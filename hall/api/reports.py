@@ -11,7 +11,7 @@ from marshmallow import validate
 
 from hall import reports
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import day_field
+from hall.api.schemas import Input, day_field
 from hall.dashboard import Dashboard
 from hall.engine import SUPERVISOR_ROLES
 from hall.reporting import Reporter
@@ -29,7 +29,7 @@ MEDIA = {
 }
 
 
-class _Query(ma.Schema):
+class _Query(Input):
     class Meta:
         unknown = ma.EXCLUDE  # ?lang=en and the like pass through
 

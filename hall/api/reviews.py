@@ -9,7 +9,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import Strict
+from hall.api.schemas import Input, Strict
 from hall.engine import STAFF_ROLES
 from hall.errors import NotFound
 from hall.reviews import STEPS, Reviews
@@ -30,10 +30,12 @@ class StepIn(Strict):
     """``ok`` false sends it back, with the reason in ``note``."""
 
     ok = ma.fields.Boolean(load_default=True)
-    note = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    note = ma.fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500), metadata={"multiline": True}
+    )
 
 
-class ListQuery(ma.Schema):
+class ListQuery(Input):
     """``?status=submitted``."""
 
     status = ma.fields.String(load_default=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -10,8 +11,74 @@ from marshmallow import validate
 
 from hall.engine import PRIORITY_GROUPS
 
+# Lone surrogates cannot be stored or sent as UTF-8 (a committed one made every later read of its list 500), and
+# control characters and bidi overrides garble screens, slips and exports. \t, \r and \n only in multi-line text.
+_BAD_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_BAD_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+TEXT_ERROR = "含有不允许的字符（控制字符或无效的Unicode）"
+TEXT_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
+TEXT_PATTERN_MULTILINE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
 
-class Strict(ma.Schema):
+
+class CleanText(validate.Validator):
+    """Refuse text with lone surrogates or control characters (tab and line breaks only when ``multiline``)."""
+
+    def __init__(self, *, multiline: bool = False) -> None:
+        self.multiline = multiline
+        self._bad = _BAD_MULTILINE if multiline else _BAD_LINE
+
+    def __call__(self, value: Any) -> Any:
+        """Validate one string (or every string inside a dict/list value)."""
+        if not _clean(value, self._bad):
+            # Never echo the value: the error body itself must stay encodable.
+            raise ma.ValidationError(TEXT_ERROR)
+        return value
+
+
+def is_clean_text(value: Any) -> bool:
+    """Whether one-line text passes CleanText (for input that comes around the schemas: Socket.IO payloads)."""
+    return _clean(value, _BAD_LINE)
+
+
+def _clean(value: Any, bad: re.Pattern) -> bool:
+    if isinstance(value, str):
+        return bad.search(value) is None
+    if isinstance(value, dict):
+        return all(_clean(k, _BAD_LINE) and _clean(v, bad) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_clean(v, bad) for v in value)
+    return True
+
+
+def guard_text(field: ma.fields.Field) -> None:
+    """Attach CleanText to a string field and to the strings inside lists, dicts and free-form values."""
+    if isinstance(field, ma.fields.List):
+        guard_text(field.inner)
+    elif isinstance(field, ma.fields.Tuple):
+        for inner in field.tuple_fields:
+            guard_text(inner)
+    elif isinstance(field, ma.fields.String | ma.fields.Mapping | ma.fields.Raw) and not any(
+        isinstance(v, CleanText) for v in field.validators
+    ):
+        multiline = bool(field.metadata.get("multiline"))
+        field.validators.append(CleanText(multiline=multiline))
+        if isinstance(field, ma.fields.String) and "pattern" not in field.metadata:
+            # Documented in the OpenAPI document too, so clients (and the API fuzzer) know what is refused.
+            field.metadata = {**field.metadata, "pattern": TEXT_PATTERN_MULTILINE if multiline else TEXT_PATTERN}
+
+
+class Input(ma.Schema):
+    """Base of every request schema (body and query): each text field is checked once here by CleanText.
+
+    Mark a free-text field that may hold line breaks with ``metadata={"multiline": True}``.
+    """
+
+    def on_bind_field(self, field_name: str, field_obj: ma.fields.Field) -> None:
+        """Guard the field's text as the schema binds it."""
+        guard_text(field_obj)
+
+
+class Strict(Input):
     """Unknown fields are an error, so typos do not pass silently."""
 
     class Meta:
@@ -136,7 +203,7 @@ class TicketEnvelope(ma.Schema):
     ticket = ma.fields.Nested(TicketOut)
 
 
-class TokenQuery(ma.Schema):
+class TokenQuery(Input):
     """The tracking secret from ``track_url`` (citizens) — staff need none."""
 
     token = ma.fields.String(load_default=None)
@@ -275,7 +342,7 @@ class LoadOut(ma.Schema):
     )
 
 
-class HallQuery(ma.Schema):
+class HallQuery(Input):
     """Optional hall code for staff who see several halls."""
 
     hall = ma.fields.String(load_default=None)
@@ -415,7 +482,7 @@ class AlertsOut(ma.Schema):
     alerts = ma.fields.List(ma.fields.Nested(AlertOut))
 
 
-class AlertsQuery(ma.Schema):
+class AlertsQuery(Input):
     """``?all=1`` includes cleared alerts."""
 
     all = ma.fields.Boolean(load_default=False)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, request, session
-from flask_login import LoginManager, UserMixin, current_user
+from flask import Flask, current_app, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
@@ -42,9 +44,10 @@ CSP = {
 class Principal(UserMixin):
     """The logged-in staff member or the device behind a request."""
 
-    def __init__(self, actor: Actor, kind: str = "user") -> None:
+    def __init__(self, actor: Actor, kind: str = "user", generation: int = 0) -> None:
         self.actor = actor
         self.kind = kind
+        self.generation = generation  # the account's session generation when loaded (staff only)
 
     def get_id(self) -> str:
         """Session key: only staff are kept in the session."""
@@ -74,7 +77,8 @@ def staff_actor(user: Any) -> Actor:
 
 
 # Every API call authenticates; a short cache keeps that from costing a query each time. A disabled
-# account or a rotated device token stops working within these few seconds.
+# account or a rotated device token stops working within these few seconds in other processes, and at once
+# in the process that made the change (forget_principals).
 _principals: TTLCache = TTLCache(maxsize=4096, ttl=10)
 _principals_lock = threading.Lock()
 
@@ -95,18 +99,53 @@ def _cached(key: tuple, load: Callable[[], Principal | None]) -> Principal | Non
     return principal
 
 
+SESSION_GENERATION = "gen"  # key in the signed session cookie: the account's generation at login
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> Principal | None:
     svc = services()
 
     def load() -> Principal | None:
-        with svc.db.read() as session:
-            user = Repository(session).user(int(user_id))
+        with svc.db.read() as db_session:
+            user = Repository(db_session).user(int(user_id))
             if user is None or not user.active or (svc.production and user.is_demo):
                 return None
-            return Principal(staff_actor(user))
+            return Principal(staff_actor(user), generation=user.session_generation)
 
-    return _cached((svc.uid, "user", user_id, svc.production), load)
+    key = (svc.uid, "user", user_id, svc.production)
+    principal = _cached(key, load)
+    wanted = session.get(SESSION_GENERATION)
+    if principal is not None and isinstance(wanted, int) and wanted > principal.generation:
+        # A login newer than this process's cached copy (the generation moved on in another process): reload.
+        with _principals_lock:
+            _principals.pop(key, None)
+        principal = _cached(key, load)
+    # A session from before a logout, password reset or deactivation carries an older generation: revoked.
+    if principal is None or wanted != principal.generation:
+        return None
+    return principal
+
+
+def start_session(user: Any) -> None:
+    """Log ``user`` in: a fresh session (new CSRF token) bound to the account's current session generation."""
+    session.clear()  # nothing of the previous user's session survives, the CSRF token least of all
+    session[SESSION_GENERATION] = user.session_generation
+    login_user(Principal(staff_actor(user), generation=user.session_generation))
+
+
+def end_session() -> None:
+    """Forget the session in this browser (the account's generation is bumped by the caller)."""
+    logout_user()
+    session.clear()
+
+
+def sessions_changed() -> None:
+    """After a session generation bump: drop cached principals and close this process's revoked sockets."""
+    forget_principals()
+    broadcaster = current_app.extensions.get("hall.broadcaster")
+    if broadcaster is not None:
+        broadcaster.sweep_sessions()
 
 
 @login_manager.request_loader
@@ -157,8 +196,52 @@ def _unauthorized() -> Any:
     raise Unauthorized("请先登录", code="unauthenticated")
 
 
+# Secrets that travel in URLs: device tokens (?device=), ticket secrets (?token=, the phone page /t/<secret>).
+_URL_SECRETS = re.compile(r"(?i)([?&](?:device|token|access_token)=)[^&\s\"']+|(/t/)[A-Za-z0-9_\-]+")
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access", "engineio.server", "socketio.server")
+
+
+def redact(text: str) -> str:
+    """``text`` with the URL secrets replaced by ``***``."""
+    return _URL_SECRETS.sub(lambda m: (m.group(1) or m.group(2)) + "***", text)
+
+
+class RedactSecrets(logging.Filter):
+    """Keeps device tokens and ticket secrets out of the access log (log files are read by more people)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the formatted message with its secrets redacted."""
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+class HallSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, marked Secure whenever the request came over TLS.
+
+    Directly, or through a trusted proxy's X-Forwarded-Proto (HALL_PROXY_HOPS); HALL_SECURE_COOKIES=1 marks it
+    Secure always. Plain-HTTP intranet halls keep working without it.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured, or when this request is HTTPS."""
+        return bool(app.config.get("SESSION_COOKIE_SECURE")) or (has_request_context() and request.is_secure)
+
+
+def install_log_redaction() -> None:
+    """Put the redacting filter on the access loggers (once per process)."""
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())
+
+
 def init_app(app: Flask) -> None:
     """Flask-Login, CSRF tokens for cookie sessions, session lifetime and security headers."""
+    install_log_redaction()
+    app.session_interface = HallSessionInterface()
     login_manager.init_app(app)
     # Checked by hand below: only cookie-authenticated changes need a token (devices use bearer tokens,
     # citizens prove tickets with their secret), and the token comes in a header, not a form field.
