@@ -371,7 +371,7 @@ class CallOrderEnvelope(ma.Schema):
     tickets = ma.fields.List(ma.fields.Nested(WaitingOut))
 
 
-class CallOrderQuery(ma.Schema):
+class CallOrderQuery(Input):
     """How many of the next tickets to list."""
 
     limit = ma.fields.Integer(load_default=10, validate=validate.Range(min=1, max=50))
