@@ -48,6 +48,11 @@ function schedule(kind, c, buffer, start) {
   return piece.end;
 }
 function placeCall(c, phrase, queued) {
+  if (voiceCtx.state !== 'running') {  // sound not yet allowed: never save calls up for later
+    window.__voiceLog.push({kind: 'muted', number: c.number, window: c.window, recall: !!c.recall, received: c.receivedMs});
+    askForVoice();
+    return;
+  }
   const now = voiceCtx.currentTime + VOICE_LEAD;
   voicePlan = voicePlan.filter(p => p.end > voiceCtx.currentTime);
   // Someone is waiting: repeats not yet started are dropped so that the new call is said sooner.
