@@ -15,6 +15,7 @@ let voiceChain = Promise.resolve();
 let voiceInFlight = 0;   // calls whose audio is still loading (they count as waiting)
 let chimeBuffer = null;
 let browserVoiceOnly = false;
+let lastChimeEnd = -10;  // AudioContext time the last batch's chime ends
 
 function voiceContext() {
   if (!voiceCtx) {
@@ -47,6 +48,18 @@ function schedule(kind, c, buffer, start) {
   voicePlan.push(piece);
   return piece.end;
 }
+// Someone is waiting: repeats not yet started are dropped so that the new call is said sooner.
+function dropRepeats(now) {
+  voicePlan = voicePlan.filter(p => p.end > voiceCtx.currentTime);
+  for (const p of voicePlan.filter(p => p.kind === 'repeat' && p.start > now)) { p.src.stop(); p.entry.skipped = true; }
+  voicePlan = voicePlan.filter(p => !p.entry.skipped);
+}
+// A quiet hall: the chime starts at once, while the phrase is fetched; calls made during it join the batch.
+function startBatch(c) {
+  const now = voiceCtx.currentTime + VOICE_LEAD;
+  dropRepeats(now);
+  if (!voicePlan.length) lastChimeEnd = schedule('chime', c, chimeBuffer, now);
+}
 function placeCall(c, phrase, queued) {
   if (voiceCtx.state !== 'running') {  // sound not yet allowed: never save calls up for later
     window.__voiceLog.push({kind: 'muted', number: c.number, window: c.window, recall: !!c.recall, received: c.receivedMs});
@@ -54,14 +67,14 @@ function placeCall(c, phrase, queued) {
     return;
   }
   const now = voiceCtx.currentTime + VOICE_LEAD;
-  voicePlan = voicePlan.filter(p => p.end > voiceCtx.currentTime);
-  // Someone is waiting: repeats not yet started are dropped so that the new call is said sooner.
-  for (const p of voicePlan.filter(p => p.kind === 'repeat' && p.start > now)) { p.src.stop(); p.entry.skipped = true; }
-  voicePlan = voicePlan.filter(p => !p.entry.skipped);
+  dropRepeats(now);
   const same = voicePlan.find(p => p.call.number === c.number && p.call.window === c.window && p.start > now);
   if (same) { logPiece('merged', c, same.start, same.start); return; }  // a recall of a number not yet said
   let t = voicePlan.length ? Math.max(now, ...voicePlan.map(p => p.end + VOICE_GAP)) : now;
-  if (!voicePlan.length && chimeBuffer) t = schedule('chime', c, chimeBuffer, t) + VOICE_GAP;  // one chime a batch
+  if (!voicePlan.length && chimeBuffer && now - lastChimeEnd > 1.5) {  // one chime a batch
+    t = schedule('chime', c, chimeBuffer, t) + VOICE_GAP;
+    lastChimeEnd = t;
+  }
   t = schedule(queued ? 'short' : 'call', c, phrase, t) + VOICE_GAP;
   schedule('repeat', c, phrase, t);  // said again only if nobody arrives before it starts
 }
@@ -78,14 +91,18 @@ function browserVoice(c, queued) {
 }
 function announce(c) {
   c = {...c, receivedMs: Date.now()};
-  const queued = voiceInFlight > 0 || (voiceCtx !== null && voicePlan.some(p => p.end > voiceCtx.currentTime && p.kind !== 'repeat'));
+  let queued = voiceInFlight > 0 || (voiceCtx !== null && voicePlan.some(p => p.end > voiceCtx.currentTime && p.kind !== 'repeat'));
+  const ready = voiceCtx !== null && voiceCtx.state === 'running' && chimeBuffer && !browserVoiceOnly;
+  if (!queued && ready) startBatch(c);
   voiceInFlight += 1;
-  const phrase = browserVoiceOnly ? Promise.reject(new Error('no server voice'))
-    : loadAudio(`${c.voice_url}?form=${queued ? 'short' : 'once'}`);
+  const form = (short) => `${c.voice_url}?form=${short ? 'short' : 'once'}`;
+  const phrase = browserVoiceOnly ? Promise.reject(new Error('no server voice')) : loadAudio(form(queued));
   phrase.catch(() => {});  // handled in order below
   voiceChain = voiceChain.then(async () => {
     try {
-      placeCall(c, await phrase, queued);
+      let audio = await phrase;
+      if (!queued && voiceInFlight > 1) { audio = await loadAudio(form(true)); queued = true; }  // others came during the chime
+      placeCall(c, audio, queued);
     } catch (e) {
       if (e.status === 503) browserVoiceOnly = true;  // espeak-ng is not installed on the server
       browserVoice(c, queued);
