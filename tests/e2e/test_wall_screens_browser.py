@@ -19,7 +19,7 @@ FREE = {"zh": "空闲", "en": "Free"}
 
 @pytest.fixture(scope="module")
 def called(live_server):
-    """Three tickets called at windows 1–3; windows 4, 5, 7 and 8 open and free."""
+    """Three tickets called at windows 1–3; window 5 paused; windows 4, 7 and 8 open and free."""
     url = live_server.url
     numbers = []
     for w in (1, 2, 3):
@@ -27,6 +27,7 @@ def called(live_server):
         assert r.status_code == 201, r.text
         call = staff_session(url, f"clerk{w}").post(f"{url}/api/v1/windows/{w}/call-next", timeout=10)
         numbers.append(call.json()["ticket"]["number"])
+    assert staff_session(url, "clerk5").post(f"{url}/api/v1/windows/5/pause", timeout=10).status_code == 200
     return numbers
 
 
@@ -61,9 +62,10 @@ def test_hall_display_reads_from_the_seats(browser, live_server, called, lang, t
     tiles = page.locator("#windows li")
     assert tiles.nth(0).locator("b").inner_text() == called[0]
     assert tiles.nth(3).locator("b").inner_text() == FREE[lang]
-    assert "closed" in tiles.nth(5).get_attribute("class")
+    assert "closed" in tiles.nth(5).get_attribute("class") and "paused" in tiles.nth(4).get_attribute("class")
     for i in range(9):
         assert tiles.nth(i).locator("b").inner_text().strip(), i
+        assert tiles.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth"), i  # the state fits its tile
     _no_overflow(page)
     page.screenshot(path=str(tmp_path / f"hall-{lang}.png"))
 
