@@ -68,6 +68,11 @@ def test_hall_display_reads_from_the_seats(browser, live_server, called, lang, t
         assert tiles.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth"), i  # the state fits its tile
     _no_overflow(page)
     page.screenshot(path=str(tmp_path / f"hall-{lang}.png"))
+    # a longer call (two-letter prefix, a long English window name) shrinks the type and still takes one line
+    page.eval_on_selector("#latest", "el => { el.textContent = 'JR1234 → Joint-service window 12'; }")
+    page.wait_for_function("() => $('latest').scrollWidth <= $('latest').clientWidth")
+    size = _px(page, "#latest")
+    assert 60 <= size < 150 and page.locator("#latest").bounding_box()["height"] < 1.6 * size
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
