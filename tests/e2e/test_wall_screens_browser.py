@@ -66,6 +66,20 @@ def test_hall_display_reads_from_the_seats(browser, live_server, called, lang, t
     for i in range(9):
         assert tiles.nth(i).locator("b").inner_text().strip(), i
         assert tiles.nth(i).evaluate("el => el.scrollWidth <= el.clientWidth"), i  # the state fits its tile
+    # what the hall's window states can also be (presence, pause reasons): each one readable in its tile
+    page.evaluate(
+        """renderWindows([
+          {number: 1, name: 'a', state: 'open', staffed: false, current: null},
+          {number: 2, name: 'b', state: 'paused', pause_reason: 'away', current: null},
+          {number: 12, name: 'c', state: 'open', staffed: true, current: {number: 'JR1234'}}])"""
+    )
+    expect(tiles).to_have_count(3)
+    assert "unstaffed" in tiles.nth(0).get_attribute("class")
+    assert tiles.nth(1).locator("small").inner_text() == {"zh": "临时离开", "en": "Away briefly"}[lang]
+    for i in range(3):
+        for part in tiles.nth(i).locator("b, small").all():
+            assert part.evaluate("el => el.scrollWidth <= el.clientWidth"), (i, part.inner_text())
+        assert _px(page, f"#windows li:nth-child({i + 1}) b") >= 40
     _no_overflow(page)
     page.screenshot(path=str(tmp_path / f"hall-{lang}.png"))
     # a longer call (two-letter prefix, a long English window name) shrinks the type and still takes one line
