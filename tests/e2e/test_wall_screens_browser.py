@@ -19,7 +19,7 @@ FREE = {"zh": "空闲", "en": "Free"}
 
 @pytest.fixture(scope="module")
 def called(live_server):
-    """Three tickets called at windows 1–3; window 5 paused; windows 4, 7 and 8 open and free."""
+    """Three tickets called at windows 1–3; window 5 paused; window 4 open, staffed and free."""
     url = live_server.url
     numbers = []
     for w in (1, 2, 3):
@@ -28,6 +28,8 @@ def called(live_server):
         call = staff_session(url, f"clerk{w}").post(f"{url}/api/v1/windows/{w}/call-next", timeout=10)
         numbers.append(call.json()["ticket"]["number"])
     assert staff_session(url, "clerk5").post(f"{url}/api/v1/windows/5/pause", timeout=10).status_code == 200
+    # clerk4 signs in at window 4 (with presence a window counts only while someone is signed in there)
+    staff_session(url, "clerk4").post(f"{url}/api/v1/windows/4/presence", timeout=10)
     return numbers
 
 
