@@ -19,6 +19,7 @@ import tempfile
 import threading
 import wave
 from pathlib import Path
+from typing import Any
 
 DIGITS_HANZI = "零一二三四五六七八九"
 DIGITS_PINYIN = ["ling2", "yi1", "er4", "san1", "si4", "wu3", "liu4", "qi1", "ba1", "jiu3"]
@@ -59,13 +60,39 @@ def _number_pinyin(n: int) -> list[str]:
     return out
 
 
-def pinyin(number: str, window: int | str) -> str:
-    """The call phrase in tone-numbered pinyin for ``espeak-ng -v cmn-latn-pinyin``."""
-    parts = ["qing3"]
+def pinyin(number: str, window: int | str, *, short: bool = False) -> str:
+    """The call phrase in tone-numbered pinyin for ``espeak-ng -v cmn-latn-pinyin``.
+
+    ``short`` is the form said for a call queued behind another: "A零零一号，三号窗口" (no 请 … 到 … 办理).
+    """
+    parts = [] if short else ["qing3"]
     for c in number:
         parts.append(DIGITS_PINYIN[int(c)] if c.isdigit() else c.upper())
+    if short:
+        return " ".join([*parts, "hao4,", *_number_pinyin(int(window)), "hao4", "chuang1", "kou3"])
     parts += ["hao4", "dao4", *_number_pinyin(int(window)), "hao4", "chuang1", "kou3", "ban4", "li3"]
     return " ".join(parts)
+
+
+def _trim(frames: bytes, rate: int, threshold: int = 300, keep: float = 0.05) -> bytes:
+    """Cut espeak-ng's leading and trailing silence (16-bit mono), keeping ``keep`` seconds of room either side.
+
+    espeak-ng pads each phrase with ~0.3 s of silence at both ends; in a batch of calls that silence adds up.
+    """
+    count = len(frames) // 2
+    samples = struct.unpack(f"<{count}h", frames[: count * 2])
+    loud = [i for i, v in enumerate(samples) if abs(v) > threshold]
+    if not loud:
+        return frames
+    margin = int(rate * keep)
+    first, last = max(0, loud[0] - margin), min(count, loud[-1] + margin)
+    return frames[first * 2 : last * 2]
+
+
+def _wav_seconds(path: Path) -> float:
+    """The playing time of a WAV file."""
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / w.getframerate()
 
 
 def _chime(rate: int, seconds: float = 0.9) -> bytes:
@@ -80,7 +107,11 @@ def _chime(rate: int, seconds: float = 0.9) -> bytes:
 
 
 class VoiceRenderer:
-    """Renders and caches WAV announcements: chime, then the call said ``repeat`` times."""
+    """Renders and caches WAV announcements: chime, then the call said ``repeat`` times.
+
+    ``render(..., repeat=1, chime=False)`` is the phrase alone and ``render_chime()`` the chime alone: the hall
+    display composes those itself so that queued calls share one chime and are said once (display/static/voice.js).
+    """
 
     def __init__(
         self,
@@ -90,12 +121,16 @@ class VoiceRenderer:
         voice: str = "cmn-latn-pinyin",
         repeat: int = 2,
         chime: bool = True,
+        rate: int = 160,
     ) -> None:
         self.cache_dir = Path(cache_dir)
         self.espeak = espeak if espeak is not None else shutil.which("espeak-ng")
         self.voice = voice
         self.repeat = repeat
         self.chime = chime
+        # 160 words a minute: the full phrase takes 4.0 s (4.6 s at 140), so a call that arrives while another
+        # is being said waits at most one phrase, under the hall's 5 s (measured, docs/devices.md "Voice").
+        self.rate = rate
         self._lock = threading.Lock()
         self.renders = 0  # espeak runs, for tests and metrics
 
@@ -104,12 +139,37 @@ class VoiceRenderer:
         """True when espeak-ng can be run."""
         return bool(self.espeak) and Path(self.espeak).exists()
 
-    def render(self, number: str, window: int | str) -> Path:
-        """The WAV file for a call (cached per phrase)."""
+    def render_chime(self) -> Path:
+        """The chime alone as a WAV (no espeak-ng needed), at the rate espeak-ng speaks."""
+        target = self.cache_dir / "chime-22050.wav"
+        if not target.exists():
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=self.cache_dir) as tmp:
+                out = Path(tmp) / "chime.wav"
+                with wave.open(str(out), "wb") as dst:
+                    dst.setnchannels(1)
+                    dst.setsampwidth(2)
+                    dst.setframerate(22050)
+                    dst.writeframes(_chime(22050))
+                os.replace(out, target)
+        return target
+
+    def render(
+        self,
+        number: str,
+        window: int | str,
+        *,
+        repeat: int | None = None,
+        chime: bool | None = None,
+        short: bool = False,
+    ) -> Path:
+        """The WAV file for a call (cached per phrase); ``repeat``/``chime``/``short`` override the defaults."""
         if not self.available:
             raise VoiceUnavailable("espeak-ng not found: displays use the browser voice only")
-        text = pinyin(number, window)
-        key = hashlib.sha256(f"{self.voice}|{text}|{self.repeat}|{self.chime}".encode()).hexdigest()[:32]
+        repeat = self.repeat if repeat is None else repeat
+        chime = self.chime if chime is None else chime
+        text = pinyin(number, window, short=short)
+        key = hashlib.sha256(f"{self.voice}|{self.rate}|{text}|{repeat}|{chime}|trim".encode()).hexdigest()[:32]
         target = self.cache_dir / f"{key}.wav"
         if target.exists():
             return target
@@ -120,7 +180,7 @@ class VoiceRenderer:
             with tempfile.TemporaryDirectory(dir=self.cache_dir) as tmp:
                 speech = Path(tmp) / "speech.wav"
                 subprocess.run(
-                    [self.espeak, "-v", self.voice, "-s", "140", "-w", str(speech), text],
+                    [self.espeak, "-v", self.voice, "-s", str(self.rate), "-w", str(speech), text],
                     check=True,
                     capture_output=True,
                     timeout=30,
@@ -129,9 +189,12 @@ class VoiceRenderer:
                 with wave.open(str(speech), "rb") as src:
                     params = src.getparams()
                     voice_frames = src.readframes(src.getnframes())
+                mono16 = params.sampwidth == 2 and params.nchannels == 1
+                if mono16:
+                    voice_frames = _trim(voice_frames, params.framerate)
                 pause = b"\x00" * int(params.framerate * 0.6) * params.sampwidth * params.nchannels
-                body = pause.join([voice_frames] * self.repeat)
-                if self.chime and params.sampwidth == 2 and params.nchannels == 1:
+                body = pause.join([voice_frames] * repeat)
+                if chime and mono16:
                     body = _chime(params.framerate) + pause + body
                 out = Path(tmp) / "out.wav"
                 with wave.open(str(out), "wb") as dst:
@@ -143,3 +206,7 @@ class VoiceRenderer:
     def render_bytes(self, number: str, window: int | str) -> bytes:
         """The WAV bytes for a call."""
         return self.render(number, window).read_bytes()
+
+    def seconds(self, number: str, window: int | str, **variant: Any) -> float:
+        """How long a call's announcement plays (``variant``: the ``render`` options)."""
+        return _wav_seconds(self.render(number, window, **variant))

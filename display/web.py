@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 
 from display.voice import VoiceRenderer, VoiceUnavailable
@@ -76,15 +76,36 @@ def track(token: str) -> Any:
     return render_template("track.html", ticket=ticket, token=token, hall_code=ref.code, hall_name=ref.name, lang=lang)
 
 
-@bp.get("/display/voice/<number>/<int(max=999):window>.wav")
-def voice(number: str, window: int) -> Any:
-    """The call as a WAV (chime + said twice), rendered offline and cached."""
-    if not NUMBER.match(number) or window < 1:
-        return jsonify({"error": {"code": "not_found", "message": "无效的号码或窗口"}}), 404
-    try:
-        path = renderer().render(number, window)
-    except VoiceUnavailable as exc:
-        return jsonify({"error": {"code": "voice_unavailable", "message": str(exc)}}), 503
+# ?form= of a call's WAV: the whole announcement (default), the phrase said once, or the short queued form.
+VOICE_FORMS = {
+    "full": {},
+    "once": {"repeat": 1, "chime": False},
+    "short": {"repeat": 1, "chime": False, "short": True},
+}
+
+
+def _wav(path: Path) -> Response:
     response = Response(path.read_bytes(), mimetype="audio/wav")
     response.cache_control.max_age = 86400  # a phrase's audio never changes
     return response
+
+
+@bp.get("/display/voice/chime.wav")
+def voice_chime() -> Any:
+    """The chime alone: the hall display plays it once before a batch of calls."""
+    return _wav(renderer().render_chime())
+
+
+@bp.get("/display/voice/<number>/<int(max=999):window>.wav")
+def voice(number: str, window: int) -> Any:
+    """The call as a WAV, rendered offline and cached: ``?form=full`` (chime + said twice), ``once`` or ``short``."""
+    if not NUMBER.match(number) or window < 1:
+        return jsonify({"error": {"code": "not_found", "message": "无效的号码或窗口"}}), 404
+    form = request.args.get("form", "full")
+    if form not in VOICE_FORMS:
+        return jsonify({"error": {"code": "bad_request", "message": "form 只能是 full、once 或 short"}}), 400
+    try:
+        path = renderer().render(number, window, **VOICE_FORMS[form])
+    except VoiceUnavailable as exc:
+        return jsonify({"error": {"code": "voice_unavailable", "message": str(exc)}}), 503
+    return _wav(path)

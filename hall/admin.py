@@ -283,21 +283,49 @@ class Admin:
                 "queues": [{"code": q.code, "name": q.name, "kind": q.kind} for q in queues.values()],
             }
 
+    def _check_window_fields(self, session: Session, hall_id: int, data: dict[str, Any]) -> None:
+        if "kind" in data and data["kind"] not in WINDOW_KINDS:
+            raise _invalid("kind", f"须为 {WINDOW_KINDS} 之一")
+        if "queues" in data:
+            known = self._queues(session, hall_id)
+            unknown = [q for q in data["queues"] if q not in known]
+            if unknown:
+                raise _invalid("queues", f"队列不存在: {', '.join(unknown)}")
+            if len(set(data["queues"])) != len(data["queues"]):
+                raise _invalid("queues", "队列重复")
+            if not data["queues"]:
+                raise _invalid("queues", "至少选择一个队列")
+
+    def create_window(self, actor: Actor, hall_id: int, data: dict[str, Any]) -> dict[str, Any]:
+        """A new window (number unique in the hall), closed until a clerk opens it at the counter."""
+        with self._change(actor, hall_id) as session:
+            for key in ("number", "name", "kind", "queues"):
+                if key not in data:
+                    raise _invalid(key, "必填")
+            if data["number"] in self._window_numbers(session, hall_id):
+                raise Conflict(f"窗口号已存在: {data['number']}", code="window_exists")
+            self._check_window_fields(session, hall_id, data)
+            window = Window(
+                hall_id=hall_id,
+                number=data["number"],
+                name=data["name"],
+                kind=data["kind"],
+                queues=list(data["queues"]),
+                state="closed",
+            )
+            session.add(window)
+            session.flush()
+            after = window_view(window)
+        self._done(actor, hall_id, "admin.window.create", f"window {after['number']}", None, after)
+        return after
+
     def update_window(self, actor: Actor, hall_id: int, number: int, data: dict[str, Any]) -> dict[str, Any]:
         """Name, kind and skills; the next call-next at that window uses the new skills."""
         with self._change(actor, hall_id) as session:
             window = session.scalar(select(Window).where(Window.hall_id == hall_id, Window.number == number))
             if window is None:
                 raise NotFound(f"窗口不存在: {number}", code="window_not_found")
-            if "kind" in data and data["kind"] not in WINDOW_KINDS:
-                raise _invalid("kind", f"须为 {WINDOW_KINDS} 之一")
-            if "queues" in data:
-                known = self._queues(session, hall_id)
-                unknown = [q for q in data["queues"] if q not in known]
-                if unknown:
-                    raise _invalid("queues", f"队列不存在: {', '.join(unknown)}")
-                if len(set(data["queues"])) != len(data["queues"]):
-                    raise _invalid("queues", "队列重复")
+            self._check_window_fields(session, hall_id, data)
             before = window_view(window)
             for key in ("name", "kind"):
                 if key in data:

@@ -112,6 +112,17 @@ class AdminWindowIn(Strict):
     queues = ma.fields.List(ma.fields.String(validate=validate.Length(1, 20)), validate=validate.Length(1, 20))
 
 
+class AdminWindowNew(Strict):
+    """A new window: number (unique in the hall, 1–999), name, kind and skills."""
+
+    number = ma.fields.Integer(required=True, validate=validate.Range(1, 999))
+    name = ma.fields.String(required=True, validate=validate.Length(1, 100))
+    kind = ma.fields.String(required=True, validate=validate.OneOf(WINDOW_KINDS))
+    queues = ma.fields.List(
+        ma.fields.String(validate=validate.Length(1, 20)), required=True, validate=validate.Length(1, 20)
+    )
+
+
 class AdminWindowOut(ma.Schema):
     """A window's configuration."""
 
@@ -380,6 +391,16 @@ def list_windows() -> Any:
     """Every window's name, kind and skills, and the hall's queues."""
     _, hall_id = _who()
     return _admin().windows(hall_id)
+
+
+@blp.route("/windows", methods=["POST"])
+@require_roles("admin")
+@blp.arguments(AdminWindowNew)
+@blp.response(201, AdminWindowEnvelope)
+def create_window(args: dict[str, Any]) -> Any:
+    """Add a window (closed until a clerk opens it); audited as ``admin.window.create``."""
+    actor, hall_id = _who()
+    return {"window": _admin().create_window(actor, hall_id, args)}
 
 
 @blp.route("/windows/<int(max=9999):number>", methods=["PUT"])

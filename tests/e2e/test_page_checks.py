@@ -18,10 +18,6 @@ CHECKS = ("overflow", "actions", "text", "wrap", "lang", "console", "requests", 
 # mark into an XPASS failure, and then the mark is removed. Keys: (check, state id, language or None for both).
 # Keys: (check or "*", state id, language or None for both).
 KNOWN: dict[tuple[str, str, str | None], str] = {
-    ("actions", "dashboard-1920x1080", None): "issue 14: the dashboard is 1396 px tall, charts below a 1920×1080 "
-    "wall screen — fixed by display-voice",
-    ("wrap", "hall-display-1920x1080", None): "issue 14: the hall display's current call wraps mid-phrase — fixed "
-    "by display-voice",
 }
 
 

@@ -39,3 +39,18 @@ def test_render_is_a_plausible_wav_and_cached(tmp_path) -> None:
     again = r.render("A001", 3)
     assert again == path and r.renders == 1
     assert r.render("A002", 3) != path and r.renders == 2
+
+
+def test_the_queued_form_is_short() -> None:
+    assert pinyin("L012", 7, short=True) == "L ling2 yi1 er4 hao4, qi1 hao4 chuang1 kou3"
+
+
+def test_pieces_for_the_display_to_compose(tmp_path) -> None:
+    require(shutil.which("espeak-ng") is not None, "espeak-ng not installed")
+    r = VoiceRenderer(tmp_path)
+    full, once = r.seconds("B002", 2), r.seconds("B002", 2, repeat=1, chime=False)
+    short = r.seconds("B002", 2, repeat=1, chime=False, short=True)
+    # espeak-ng's padding is trimmed: the phrase once is about 4 s (it was 4.9 s), the short form about 3 s
+    assert 3 < once < 4.5 and 2 < short < once and full < 10.5
+    with wave.open(str(r.render_chime())) as w:
+        assert w.getframerate() == 22050 and 0.5 < w.getnframes() / w.getframerate() < 1

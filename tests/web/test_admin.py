@@ -88,6 +88,35 @@ def test_window_skills_change_what_call_next_takes(staff, kiosk, svc) -> None:
     assert windows["windows"][0]["queues"] == ["R", "A"] and {q["code"] for q in windows["queues"]} >= {"A", "R"}
 
 
+def test_a_window_can_be_added_and_then_opened_and_called_at(app, staff, kiosk, svc) -> None:
+    admin, clerk = staff("admin"), staff("clerk1")
+    new = {"number": 10, "name": "人社专窗", "kind": "dedicated", "queues": ["R"]}
+    r = admin.post("/api/v1/admin/windows", json=new)
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["window"] == new
+    assert admin.post("/api/v1/admin/windows", json=new).status_code == 409  # the number is taken
+    for bad in (
+        {**new, "number": 11, "queues": ["Z"]},
+        {**new, "number": 11, "queues": []},
+        {**new, "number": 11, "kind": "vip"},
+        {**new, "number": 0},
+        {"number": 11, "name": "x", "kind": "tidal"},
+    ):
+        r = admin.post("/api/v1/admin/windows", json=bad)
+        assert r.status_code == 422, (bad, r.get_json())
+    assert clerk.post("/api/v1/admin/windows", json={**new, "number": 12}).status_code == 403
+    (row,) = audit_rows(svc, "admin.window.create")
+    assert row["before"] is None and row["after"] == new and row["actor"] == "admin"
+    assert [w["number"] for w in admin.get("/api/v1/admin/windows").get_json()["windows"]][-1] == 10
+    # closed until a clerk opens it; then it calls from its skills
+    account = {"username": "clerk10", "role": "clerk", "password": "window-10-pw", "window": 10}
+    assert admin.post("/api/v1/admin/staff", json=account).status_code == 201
+    clerk10 = login(app, "clerk10", "window-10-pw")
+    issue(kiosk, ["RS001"])
+    act(clerk10, 10, "open")
+    assert act(clerk10, 10, "call-next")["ticket"]["number"].startswith("R")
+
+
 def test_staff_accounts_reset_password_and_deactivate(app, staff, svc) -> None:
     admin = staff("admin")
     listed = admin.get("/api/v1/admin/staff").get_json()["staff"]

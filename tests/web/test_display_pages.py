@@ -45,3 +45,13 @@ def test_phone_tracking_page(kiosk, client) -> None:
     assert "1101" not in r.text  # nothing personal on a page anyone with the link can open
     r = client.get("/t/not-a-token")
     assert r.status_code == 404 and "号码不存在" in r.text
+
+
+def test_voice_forms_and_chime(client) -> None:
+    r = client.get("/display/voice/chime.wav")
+    assert r.status_code == 200 and r.data[:4] == b"RIFF"
+    r = client.get("/display/voice/A001/3.wav?form=loud")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_request"
+    require(shutil.which("espeak-ng") is not None, "espeak-ng not installed")
+    full, short = client.get("/display/voice/A001/3.wav"), client.get("/display/voice/A001/3.wav?form=short")
+    assert full.status_code == short.status_code == 200 and len(short.data) < len(full.data) / 2

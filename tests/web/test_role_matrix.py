@@ -88,6 +88,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("PUT", "/api/v1/admin/items/{code}"): {ADMIN},
     ("POST", "/api/v1/admin/items/{code}/deactivate"): {ADMIN},
     ("GET", "/api/v1/admin/windows"): {ADMIN},
+    ("POST", "/api/v1/admin/windows"): {ADMIN},
     ("PUT", "/api/v1/admin/windows/{w}"): {ADMIN},
     ("GET", "/api/v1/admin/staff"): {ADMIN},
     ("POST", "/api/v1/admin/staff"): {ADMIN},
