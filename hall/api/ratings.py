@@ -113,8 +113,10 @@ def _rater() -> Actor:
 def rate_ticket(args: dict[str, Any], ticket_id: int) -> Any:
     """Rate a completed 办件 with the ticket's secret (phone) or as the window's rating device."""
     actor = _rater()
-    if actor.role not in WINDOW_DEVICES and actor.role != "citizen" and not args["token"]:
-        raise Forbidden("评价需要号码凭证或窗口评价器", code="forbidden_role")
+    if actor.role not in WINDOW_DEVICES and actor.role != "citizen":
+        # Staff (and other devices) never rate as citizens, even holding a ticket's secret: a clerk could
+        # otherwise praise their own service or open a 差评 case against a colleague.
+        raise Forbidden("评价只能由群众用号码凭证或窗口评价器提交", code="forbidden_role")
     hall_id = hall_id_for(actor if actor.hall_id else None)
     rating = services().ratings.rate_ticket(
         actor,
