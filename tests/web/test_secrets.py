@@ -180,3 +180,10 @@ def test_a_kiosk_issues_kiosk_tickets_only(kiosk, staff) -> None:
     clerk = staff("clerk1")
     desk = clerk.post("/api/v1/tickets", json={"items": [item_code(clerk)], "channel": "guide"})
     assert desk.get_json()["ticket"]["channel"] == "guide"
+
+
+def test_the_kiosk_screens_qr_refuses_an_untrusted_host(app, kiosk) -> None:
+    t = issue(kiosk)
+    url = f"/t/{token_of(t)}/qr.svg"
+    assert app.test_client().get(url, headers={"Host": "evil.example"}).status_code == 400
+    assert app.test_client().get(url, headers={"Host": "192.168.1.10:5000"}).status_code == 200
