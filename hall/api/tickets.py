@@ -13,7 +13,7 @@ from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Conflict, Forbidden, NotFound, Unauthorized
 from hall.web.context import hall_id_for, services
 from hall.web.limits import issue_limit, limiter
-from hall.web.origins import public_base
+from hall.web.origins import public_base, public_base_if_trusted
 from hall.web.security import current_actor, require_roles
 
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1", description="取号与号码")
@@ -87,7 +87,8 @@ def _authorised_view(ticket_id: int, token: str | None) -> dict[str, Any]:
 def get_ticket(args: dict[str, Any], ticket_id: int) -> Any:
     """A ticket's state, people ahead and ETA (staff, or ``?token=`` from the tracking URL)."""
     view = _authorised_view(ticket_id, args.get("token"))
-    return {"ticket": public_ticket(view, base=None if _is_staff() else public_base())}
+    # The holder already has the link; through an untrusted host name the answer simply leaves it out.
+    return {"ticket": public_ticket(view, base=None if _is_staff() else public_base_if_trusted())}
 
 
 @blp.route("/tickets/<int(max=2147483647):ticket_id>/cancel", methods=["POST"])
@@ -101,7 +102,7 @@ def cancel(args: dict[str, Any], ticket_id: int) -> Any:
         actor = current_actor()
     else:  # the citizen, proven by the tracking secret
         actor = Actor(name="citizen", role="citizen", hall_id=view["hall_id"], client=request.remote_addr)
-        base = public_base()
+        base = public_base_if_trusted()
     engine = services().engine
     hall_id = view["hall_id"]
     return {"ticket": public_ticket(engine.cancel(actor, hall_id, ticket_id), base=base)}

@@ -74,6 +74,14 @@ def public_base() -> str:
     return f"{request.scheme}://{request.host}"
 
 
+def public_base_if_trusted() -> str | None:
+    """The tracking-link base, or None when the request's host is not trusted (answers that may omit the link)."""
+    try:
+        return public_base()
+    except HallError:
+        return None
+
+
 def allowed_origins(config: Mapping[str, Any]) -> frozenset[str]:
     """The configured origins browsers may connect from: ``HALL_PUBLIC_URL`` and ``HALL_ALLOWED_ORIGINS``."""
     urls = [config.get("PUBLIC_URL") or "", *(config.get("ALLOWED_ORIGINS") or ())]

@@ -187,3 +187,9 @@ def test_the_kiosk_screens_qr_refuses_an_untrusted_host(app, kiosk) -> None:
     url = f"/t/{token_of(t)}/qr.svg"
     assert app.test_client().get(url, headers={"Host": "evil.example"}).status_code == 400
     assert app.test_client().get(url, headers={"Host": "192.168.1.10:5000"}).status_code == 200
+
+
+def test_the_citizens_page_keeps_working_through_an_untrusted_host(app, kiosk) -> None:
+    t = issue(kiosk)
+    r = app.test_client().get(f"/api/v1/tickets/{t['id']}?token={token_of(t)}", headers={"Host": "hall.local"})
+    assert r.status_code == 200 and "track_url" not in r.get_json()["ticket"]
