@@ -193,3 +193,17 @@ def test_the_citizens_page_keeps_working_through_an_untrusted_host(app, kiosk) -
     t = issue(kiosk)
     r = app.test_client().get(f"/api/v1/tickets/{t['id']}?token={token_of(t)}", headers={"Host": "hall.local"})
     assert r.status_code == 200 and "track_url" not in r.get_json()["ticket"]
+
+
+def test_a_desk_check_in_gives_staff_no_secret_and_a_kiosk_check_in_does(client, kiosk, staff, clock) -> None:
+    from tests.web.test_appointments import at, book
+
+    desk_code = book(client, at("09:30"), who=1)["booking"]["code"]
+    kiosk_code = book(client, at("09:30"), who=2)["booking"]["code"]
+    clock.advance(minutes=20)  # 09:20: inside the check-in window
+    desk = staff("clerk1").post(f"/api/v1/appointments/{desk_code}/check-in")
+    assert desk.status_code == 201, desk.get_json()
+    assert "track_url" not in desk.get_json()["ticket"]
+    own = kiosk.post(f"/api/v1/appointments/{kiosk_code}/check-in")
+    assert own.status_code == 201 and "/t/" in own.get_json()["ticket"]["track_url"]
+    assert kiosk.post(f"/api/v1/tickets/{own.get_json()['ticket']['id']}/print").status_code == 200
