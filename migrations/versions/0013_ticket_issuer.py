@@ -1,14 +1,16 @@
 """the kiosk that issued a ticket
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013
+Revises: 0009 on the sec-secrets branch; 0012 once merged after 0010–0012 on main
 Create Date: 2026-12-07 22:20:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0013"
+# Numbered after main's 0010–0012 (keywords, presence, session generation), which this branch does not carry yet:
+# when merging, set down_revision to "0012" so the chain keeps one head.
 down_revision = "0009"
 branch_labels = None
 depends_on = None
