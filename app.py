@@ -30,6 +30,7 @@ from hall.passwords import Passwords
 from hall.ratings import Ratings
 from hall.tidal_live import TidalController
 from hall.web.context import HallApp
+from hall.web.origins import socket_origin_check, split_list
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hall")
@@ -56,6 +57,11 @@ def init_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Trusted reverse proxies in front (nginx: 1). 0 = X-Forwarded-* are ignored (clients could forge them).
         PROXY_HOPS=int(os.environ.get("HALL_PROXY_HOPS", "0")),
         PUBLIC_URL=os.environ.get("HALL_PUBLIC_URL") or None,
+        # Flask refuses requests whose Host is not listed (400); tracking links use only these hosts when
+        # HALL_PUBLIC_URL is unset (hall/web/origins.py). Empty: intranet addresses and localhost only.
+        TRUSTED_HOSTS=list(split_list(os.environ.get("HALL_TRUSTED_HOSTS"))) or None,
+        # Browser origins besides the request's own allowed to open Socket.IO (a reverse proxy's public name).
+        ALLOWED_ORIGINS=split_list(os.environ.get("HALL_ALLOWED_ORIGINS")),
         SECRET_KEY=os.environ.get("HALL_SECRET_KEY"),
         FAST_HASH=False,
         CLOCK=None,
@@ -161,7 +167,8 @@ def init_realtime(app: Flask, svc: HallApp) -> None:
         app,
         async_mode="threading",
         message_queue=app.config["MESSAGE_QUEUE"],
-        cors_allowed_origins=app.config.get("CORS_ORIGINS", []),
+        # Never []: that turns Engine.IO's Origin check off, and any web page could ride a staff cookie.
+        cors_allowed_origins=socket_origin_check(app.config),
     )
     app.extensions["hall.socketio"] = socketio
     app.extensions["hall.broadcaster"] = start_realtime(socketio, svc)

@@ -36,6 +36,7 @@ PRIORITY_GROUPS = GROUPS  # the 绿色通道 groups (names: hall/priority_groups
 STAFF_ROLES = frozenset({"clerk", "leader", "manager", "admin"})
 SUPERVISOR_ROLES = frozenset({"leader", "manager", "admin"})
 ISSUER_ROLES = STAFF_ROLES | {"kiosk"}
+KIOSK_CHANNELS = frozenset({"kiosk", "appointment"})  # a kiosk's own tickets and its booking check-ins
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "recall_limit": 2,
@@ -483,6 +484,9 @@ class Engine:
             raise Invalid(f"未知的优先类别: {priority}", code="bad_priority")
         if channel not in ("kiosk", "guide", "appointment", "phone"):
             raise Invalid(f"未知的取号渠道: {channel}", code="bad_channel")
+        if actor.role == "kiosk" and channel not in KIOSK_CHANNELS:
+            # A kiosk's tickets count as self-service; only staff record a guide-desk issue.
+            raise Forbidden(f"自助机不能以“{channel}”渠道取号", code="bad_channel")
         ref = self.reference(hall_id)
         settings = merged_settings(ref.settings)
         now = self.clock.now()
@@ -556,6 +560,7 @@ class Engine:
                 queue_entered_at=now,
                 sort_key=sort_key,
                 track_token=token,
+                issuer=actor.name if actor.role == "kiosk" else None,
                 eta_low=rng.low,
                 eta_high=rng.high,
             )
@@ -1043,6 +1048,9 @@ class Engine:
             raise Forbidden("无权打印号票", code="forbidden_role")
         with self._tx() as tx:
             ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
+            if kiosk and ticket.issuer != actor.name:
+                # Another kiosk's ticket: its print would hand this kiosk the citizen's tracking secret.
+                raise NotFound("号码不存在", code="ticket_not_found")
             ref = self.reference(hall_id)
             today = numbering.service_day(self.clock.now(), ref.timezone)
             if ticket.day != today:

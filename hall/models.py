@@ -230,6 +230,8 @@ class Ticket(Base):
     eta_high: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
     prints: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The kiosk that issued the ticket: only it may print the slip (and so learn the tracking secret).
+    issuer: Mapped[str | None] = mapped_column(String(64))
 
     items: Mapped[list[TicketItem]] = relationship(
         back_populates="ticket", order_by="TicketItem.position", cascade="all, delete-orphan"

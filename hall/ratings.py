@@ -65,6 +65,22 @@ def add_working_days(start: date, days: int, hours: schedule.Hours) -> date:
         return start + timedelta(days=days)
 
 
+def _latest_done(hall_id: int, window_number: int | None, since: datetime, *columns: Any) -> Any:
+    """SELECT ``columns`` of the 办件 completed last at a window, if completed at or after ``since``."""
+    return (
+        select(*columns)
+        .join(Ticket, Ticket.id == TicketItem.ticket_id)
+        .where(
+            Ticket.hall_id == hall_id,
+            TicketItem.window_number == window_number,
+            TicketItem.status == "done",
+            TicketItem.completed_at >= since,
+        )
+        .order_by(TicketItem.completed_at.desc(), TicketItem.id.desc())
+        .limit(1)
+    )
+
+
 @dataclass(frozen=True)
 class _Target:
     ticket_item_id: int
@@ -121,8 +137,10 @@ class Ratings:
             if not done:
                 raise Conflict("业务办结后才能评价", code="not_completed")
             ti = done[0]
-            if channel == "window" and actor.window_number not in (None, ti.window_number):
-                raise Forbidden("只能评价本窗口办理的业务", code="other_window")
+            if channel == "window":
+                if actor.window_number not in (None, ti.window_number):
+                    raise Forbidden("只能评价本窗口办理的业务", code="other_window")
+                self._check_just_completed(session, hall_id, ti)
             target = _Target(
                 ti.id,
                 ticket.id,
@@ -133,6 +151,22 @@ class Ratings:
                 ticket.id_hash is not None,
             )
         return self._store(actor, hall_id, target, score, indicators, comment, channel)
+
+    def _check_just_completed(self, session: Any, hall_id: int, ti: TicketItem) -> None:
+        """A window's tablet rates only the 办件 its window completed last, and only for a few minutes.
+
+        The citizen stands at the window then; an older 办件 belongs to someone who has left, and rating it
+        from the tablet would let anyone at the window rate (or 差评) other people's business.
+        """
+        minutes = int(settings_of(self.engine.reference(hall_id).settings)["window_minutes"])
+        since = self.clock.now() - timedelta(minutes=minutes)
+        latest = session.execute(_latest_done(hall_id, ti.window_number, since, TicketItem.id)).scalar()
+        if latest != ti.id:
+            raise Conflict(
+                f"窗口评价器只能评价本窗口刚办结（{minutes}分钟内）的业务，请用号票二维码在手机上评价",
+                code="not_just_completed",
+                details={"window_minutes": minutes},
+            )
 
     def rate_at_window(
         self,
@@ -149,18 +183,7 @@ class Ratings:
         conf = settings_of(self.engine.reference(hall_id).settings)
         since = self.clock.now() - timedelta(minutes=int(conf["window_minutes"]))
         with self.db.read() as session:
-            row = session.execute(
-                select(TicketItem, Ticket.id_hash)
-                .join(Ticket, Ticket.id == TicketItem.ticket_id)
-                .where(
-                    Ticket.hall_id == hall_id,
-                    TicketItem.window_number == window_number,
-                    TicketItem.status == "done",
-                    TicketItem.completed_at >= since,
-                )
-                .order_by(TicketItem.completed_at.desc(), TicketItem.id.desc())
-                .limit(1)
-            ).first()
+            row = session.execute(_latest_done(hall_id, window_number, since, TicketItem, Ticket.id_hash)).first()
             if row is None:
                 raise NotFound("本窗口暂无可评价的业务", code="nothing_to_rate")
             ti, id_hash = row
@@ -175,16 +198,15 @@ class Ratings:
         since = self.clock.now() - timedelta(minutes=int(conf["window_minutes"]))
         with self.db.read() as session:
             row = session.execute(
-                select(TicketItem.id, TicketItem.item_code, Ticket.number, TicketItem.completed_at)
-                .join(Ticket, Ticket.id == TicketItem.ticket_id)
-                .where(
-                    Ticket.hall_id == hall_id,
-                    TicketItem.window_number == window_number,
-                    TicketItem.status == "done",
-                    TicketItem.completed_at >= since,
+                _latest_done(
+                    hall_id,
+                    window_number,
+                    since,
+                    TicketItem.id,
+                    TicketItem.item_code,
+                    Ticket.number,
+                    TicketItem.completed_at,
                 )
-                .order_by(TicketItem.completed_at.desc(), TicketItem.id.desc())
-                .limit(1)
             ).first()
             if row is None:
                 return None

@@ -7,7 +7,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template
 from flask_babel import get_locale
 
 bp = Blueprint("kiosk", __name__, template_folder="templates", static_folder="static", static_url_path="/kiosk/static")
@@ -54,8 +54,14 @@ def track_qr(token: str) -> Any:
         svc.engine.ticket_by_token(token)
     except NotFound:
         abort(404)
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return qr_svg(f"{base.rstrip('/')}/t/{token}")
+    from hall.errors import HallError
+    from hall.web.origins import public_base
+
+    try:
+        base = public_base()  # never a Host header a client made up (docs/security.md)
+    except HallError:
+        abort(400)
+    return qr_svg(f"{base}/t/{token}")
 
 
 @bp.get("/kiosk/online.svg")

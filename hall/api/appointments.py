@@ -17,6 +17,7 @@ from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Invalid
 from hall.web.context import hall_id_for, services
 from hall.web.limits import address_key, cancel_limit, failed, limiter
+from hall.web.origins import public_base
 from hall.web.security import current_actor, require_roles
 
 blp = Blueprint("appointments", __name__, url_prefix="/api/v1/appointments", description="预约办")
@@ -160,8 +161,9 @@ def check_in(code: str) -> Any:
     """Check in on the day: a ticket placed at the slot's start (or a walk-in ticket when late)."""
     valid_code(code)
     actor = current_actor()
+    base = public_base() if actor.role == "kiosk" else None  # staff never get the citizen's secret
     out = services().appointments.check_in(actor, hall_id_for(actor), code)
-    return {"booking": out["booking"], "ticket": public_ticket(out["ticket"])}
+    return {"booking": out["booking"], "ticket": public_ticket(out["ticket"], base=base)}
 
 
 @blp.route("", methods=["GET"])

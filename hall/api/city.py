@@ -6,6 +6,7 @@ from typing import Any
 
 from hall import city
 from hall.api.blueprint import Blueprint
+from hall.api.doc_schemas import CityDoc
 from hall.engine import SUPERVISOR_ROLES
 from hall.web.context import services
 from hall.web.security import current_actor, require_roles
@@ -15,6 +16,7 @@ blp = Blueprint("city", __name__, url_prefix="/api/v1/city", description="全市
 
 @blp.route("/overview", methods=["GET"])
 @require_roles(*SUPERVISOR_ROLES)
+@blp.alt_response(200, schema=CityDoc, success=True, description="The city overview")
 def overview() -> Any:
     """Load per hall and the nearby halls with a shorter wait; city-level managers see every hall."""
     actor = current_actor()

@@ -11,6 +11,7 @@ from flask_babel import get_locale, gettext
 
 from hall.alerts import DEVICE_ALERT_TEXTS, device_label
 from hall.api.blueprint import Blueprint
+from hall.api.doc_schemas import AuditPageDoc, DayStatsDoc, NewTokenDoc
 from hall.api.schemas import (
     AlertsOut,
     AlertsQuery,
@@ -189,6 +190,7 @@ class StatsQuery(Input):
 @blp.route("/stats", methods=["GET"])
 @require_roles(*SUPERVISOR_ROLES)
 @blp.arguments(StatsQuery, location="query")
+@blp.alt_response(200, schema=DayStatsDoc, success=True, description="The day's statistics")
 def day_stats(args: dict[str, Any]) -> Any:
     """A day's mean/P90 waits (all, 绿色通道, normal), outcomes, arrivals per hour and ETA accuracy."""
     actor = current_actor()
@@ -209,6 +211,7 @@ class AuditQuery(Input):
 @blp.route("/audit", methods=["GET"])
 @require_roles("manager", "admin")
 @blp.arguments(AuditQuery, location="query")
+@blp.alt_response(200, schema=AuditPageDoc, success=True, description="Audit rows and the chain's state")
 def audit_search(args: dict[str, Any]) -> Any:
     """Search the hall's audit trail (newest first) and say whether its hash chain is intact."""
     from hall import audit
@@ -225,6 +228,7 @@ def audit_search(args: dict[str, Any]) -> Any:
 
 @blp.route("/devices/<name>/token", methods=["POST"])
 @require_roles("admin")
+@blp.alt_response(200, schema=NewTokenDoc, success=True, description="The new token (shown once)")
 def rotate_device_token(name: str) -> Any:
     """Replace a device's token (the old one stops working at once); the new token is returned once."""
     from hall import device_tokens

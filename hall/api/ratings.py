@@ -11,6 +11,7 @@ from flask_login import current_user
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
+from hall.api.doc_schemas import CaseDoc, CasesDoc, PendingRatingDoc, RatingSummaryDoc
 from hall.api.schemas import Input, Strict, day_field
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES, Actor
 from hall.errors import Forbidden, NotFound
@@ -124,8 +125,10 @@ def _rater() -> Actor:
 def rate_ticket(args: dict[str, Any], ticket_id: int) -> Any:
     """Rate a completed 办件 with the ticket's secret (phone) or as the window's rating device."""
     actor = _rater()
-    if actor.role not in WINDOW_DEVICES and actor.role != "citizen" and not args["token"]:
-        raise Forbidden("评价需要号码凭证或窗口评价器", code="forbidden_role")
+    if actor.role not in WINDOW_DEVICES and actor.role != "citizen":
+        # Staff (and other devices) never rate as citizens, even holding a ticket's secret: a clerk could
+        # otherwise praise their own service or open a 差评 case against a colleague.
+        raise Forbidden("评价只能由群众用号码凭证或窗口评价器提交", code="forbidden_role")
     hall_id = hall_id_for(actor if actor.hall_id else None)
     rating = services().ratings.rate_ticket(
         actor,
@@ -142,6 +145,7 @@ def rate_ticket(args: dict[str, Any], ticket_id: int) -> Any:
 
 @blp.route("/windows/<int(max=9999):number>/rating", methods=["GET"])
 @require_roles(*WINDOW_DEVICES)
+@blp.alt_response(200, schema=PendingRatingDoc, success=True, description="What the tablet may rate now")
 def window_pending(number: int) -> Any:
     """The 办件 the window's tablet may rate now (``{"pending": null}`` when none)."""
     actor = current_actor()
@@ -174,6 +178,7 @@ def window_rate(args: dict[str, Any], number: int) -> Any:
 @blp.route("/ratings/mine", methods=["GET"])
 @require_roles("clerk", *SUPERVISOR_ROLES)
 @blp.arguments(PeriodQuery, location="query")
+@blp.alt_response(200, schema=RatingSummaryDoc, success=True, description="Your own aggregates")
 def mine(args: dict[str, Any]) -> Any:
     """The logged-in staff member's own aggregates (never who rated what)."""
     actor = current_actor()
@@ -184,6 +189,7 @@ def mine(args: dict[str, Any]) -> Any:
 @blp.route("/ratings/summary", methods=["GET"])
 @require_roles(*SUPERVISOR_ROLES)
 @blp.arguments(PeriodQuery, location="query")
+@blp.alt_response(200, schema=RatingSummaryDoc, success=True, description="The hall's aggregates")
 def summary(args: dict[str, Any]) -> Any:
     """The hall's 好评率, 差评, closed on time and 实名差评回访率 for a period."""
     actor = current_actor()
@@ -194,6 +200,7 @@ def summary(args: dict[str, Any]) -> Any:
 @blp.route("/cases", methods=["GET"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(CasesQuery, location="query")
+@blp.alt_response(200, schema=CasesDoc, success=True, description="The cases")
 def cases(args: dict[str, Any]) -> Any:
     """差评整改 cases (clerks: their own)."""
     actor = current_actor()
@@ -203,6 +210,7 @@ def cases(args: dict[str, Any]) -> Any:
 @blp.route("/cases/<int(max=2147483647):case_id>/<action>", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(CaseIn)
+@blp.alt_response(200, schema=CaseDoc, success=True, description="The case after the action")
 def case_action(args: dict[str, Any], case_id: int, action: str) -> Any:
     """contact (回访) · rectify · explain · close · appeal (申诉) · uphold · reject (复核)."""
     if action not in CASE_MOVES:

@@ -11,6 +11,7 @@ from marshmallow import validate
 
 from hall import reports
 from hall.api.blueprint import Blueprint
+from hall.api.doc_schemas import EXPORT_DOC, DashboardDoc, HourlyDoc, ReportDoc
 from hall.api.schemas import Input, day_field
 from hall.dashboard import Dashboard
 from hall.engine import SUPERVISOR_ROLES
@@ -74,6 +75,7 @@ def _report(args: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/reports", methods=["GET"])
 @require_roles(*SUPERVISOR_ROLES)
 @blp.arguments(ReportQuery, location="query")
+@blp.alt_response(200, schema=ReportDoc, success=True, description="The report")
 def report(args: dict[str, Any]) -> Any:
     """A day's, week's or month's figures per hall, item, window or clerk (definitions: docs/reports.md)."""
     return _report(args)
@@ -82,6 +84,7 @@ def report(args: dict[str, Any]) -> Any:
 @blp.route("/reports/export", methods=["GET"])
 @require_roles(*SUPERVISOR_ROLES)
 @blp.arguments(ExportQuery, location="query")
+@blp.doc(**EXPORT_DOC)
 def export(args: dict[str, Any]) -> Any:
     """The same report as a CSV or XLSX download: the numbers on the screen, cell for cell."""
     data = _report(args)
@@ -111,6 +114,7 @@ def export(args: dict[str, Any]) -> Any:
 @blp.route("/reports/hourly", methods=["GET"])
 @require_roles(*SUPERVISOR_ROLES)
 @blp.arguments(DayQuery, location="query")
+@blp.alt_response(200, schema=HourlyDoc, success=True, description="Arrivals per hour")
 def hourly(args: dict[str, Any]) -> Any:
     """Arrivals and mean wait per hour of a day against the mean of the last four same weekdays."""
     actor = current_actor()
@@ -119,6 +123,7 @@ def hourly(args: dict[str, Any]) -> Any:
 
 @blp.route("/dashboard", methods=["GET"])
 @require_roles(*SUPERVISOR_ROLES)
+@blp.alt_response(200, schema=DashboardDoc, success=True, description="The dashboard")
 def dashboard() -> Any:
     """The live hall for /manager: load, waiting per priority class, predicted waits, service times."""
     actor = current_actor()

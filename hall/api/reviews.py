@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from hall.api.blueprint import Blueprint
+from hall.api.doc_schemas import ReviewDoc, ReviewsDoc
 from hall.api.schemas import Input, Strict
 from hall.engine import STAFF_ROLES
 from hall.errors import NotFound
@@ -48,6 +49,7 @@ def _reviews() -> Reviews:
 @blp.route("", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(SubmitIn)
+@blp.alt_response(201, schema=ReviewDoc, success=True, description="The new review")
 def submit(args: dict[str, Any]) -> Any:
     """The window sends a served 办件 of a review-chain item to risk control (201)."""
     actor = current_actor()
@@ -57,6 +59,7 @@ def submit(args: dict[str, Any]) -> Any:
 @blp.route("", methods=["GET"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(ListQuery, location="query")
+@blp.alt_response(200, schema=ReviewsDoc, success=True, description="The reviews")
 def list_reviews(args: dict[str, Any]) -> Any:
     """Review cases with the next step and whether it is the caller's turn."""
     actor = current_actor()
@@ -66,6 +69,7 @@ def list_reviews(args: dict[str, Any]) -> Any:
 @blp.route("/<int(max=2147483647):review_id>/<action>", methods=["POST"])
 @require_roles(*STAFF_ROLES)
 @blp.arguments(StepIn)
+@blp.alt_response(200, schema=ReviewDoc, success=True, description="The review after the step")
 def step(args: dict[str, Any], review_id: int, action: str) -> Any:
     """check (风控) · approve (值班领导) · close (窗口办结)."""
     if action not in STEPS:

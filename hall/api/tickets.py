@@ -24,6 +24,7 @@ from hall.engine import STAFF_ROLES, Actor
 from hall.errors import Conflict, Forbidden, NotFound, Unauthorized
 from hall.web.context import hall_id_for, services
 from hall.web.limits import issue_limit, limiter
+from hall.web.origins import public_base, public_base_if_trusted
 from hall.web.security import current_actor, require_roles
 
 translate = gettext  # the print outcome's message is marked in kiosk/printing.py (a variable is not extracted)
@@ -31,13 +32,16 @@ translate = gettext  # the print outcome's message is marked in kiosk/printing.p
 blp = Blueprint("tickets", __name__, url_prefix="/api/v1", description="取号与号码")
 
 
-def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
-    """Replace the raw tracking secret by the citizen's tracking URL."""
+def public_ticket(view: dict[str, Any], *, base: str | None = None) -> dict[str, Any]:
+    """A ticket for the API; with ``base`` (only for the issuing kiosk or the secret's holder) its ``track_url``.
+
+    Staff never get the citizen's secret: with it they could follow, cancel or rate the ticket as the citizen.
+    """
     out = dict(view)
-    token = out.pop("track_token")
-    # scheme://host as the citizen's phone should reach it (werkzeug's host_url also IRI-decodes: 3% of an issue)
-    base = current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}"
-    out["track_url"] = f"{base.rstrip('/')}/t/{token}"
+    token = out.pop("track_token", None)
+    out.pop("issuer", None)
+    if base is not None and token:
+        out["track_url"] = f"{base}/t/{token}"
     return out
 
 
@@ -57,6 +61,8 @@ def list_items() -> Any:
 def issue(args: dict[str, Any]) -> Any:
     """Take a number for one item, or two items of two departments (一件事)."""
     actor = current_actor()
+    # The kiosk shows and prints the tracking QR; the base is checked before the number is taken.
+    base = public_base() if actor.role == "kiosk" else None
     view = services().engine.issue(
         actor,
         hall_id_for(actor),
@@ -65,7 +71,11 @@ def issue(args: dict[str, Any]) -> Any:
         id_number=args["id_number"] or None,
         channel=args["channel"],
     )
-    return {"ticket": public_ticket(view)}
+    return {"ticket": public_ticket(view, base=base)}
+
+
+def _is_staff() -> bool:
+    return bool(current_user.is_authenticated and current_user.role in STAFF_ROLES)
 
 
 @blp.route("/tickets/priority-check", methods=["POST"])
@@ -82,7 +92,7 @@ def priority_check(args: dict[str, Any]) -> Any:
 def _authorised_view(ticket_id: int, token: str | None) -> dict[str, Any]:
     """Staff of the ticket's hall, or anyone holding the ticket's tracking secret."""
     engine = services().engine
-    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+    if _is_staff():
         return engine.ticket(current_user.hall_id, ticket_id)
     if not token:
         raise Unauthorized("需要登录或提供号码凭证", code="unauthenticated")
@@ -100,7 +110,9 @@ def _authorised_view(ticket_id: int, token: str | None) -> dict[str, Any]:
 @blp.response(200, TicketEnvelope)
 def get_ticket(args: dict[str, Any], ticket_id: int) -> Any:
     """A ticket's state, people ahead and ETA (staff, or ``?token=`` from the tracking URL)."""
-    return {"ticket": public_ticket(_authorised_view(ticket_id, args.get("token")))}
+    view = _authorised_view(ticket_id, args.get("token"))
+    # The holder already has the link; through an untrusted host name the answer simply leaves it out.
+    return {"ticket": public_ticket(view, base=None if _is_staff() else public_base_if_trusted())}
 
 
 @blp.route("/tickets/<int(max=2147483647):ticket_id>/cancel", methods=["POST"])
@@ -109,13 +121,15 @@ def get_ticket(args: dict[str, Any], ticket_id: int) -> Any:
 def cancel(args: dict[str, Any], ticket_id: int) -> Any:
     """Give up a waiting number (the citizen with the token, or staff)."""
     view = _authorised_view(ticket_id, args.get("token"))
-    if current_user.is_authenticated and current_user.role in STAFF_ROLES:
+    base = None
+    if _is_staff():
         actor = current_actor()
     else:  # the citizen, proven by the tracking secret
         actor = Actor(name="citizen", role="citizen", hall_id=view["hall_id"], client=request.remote_addr)
+        base = public_base_if_trusted()
     engine = services().engine
     hall_id = view["hall_id"]
-    return {"ticket": public_ticket(engine.cancel(actor, hall_id, ticket_id))}
+    return {"ticket": public_ticket(engine.cancel(actor, hall_id, ticket_id), base=base)}
 
 
 @blp.route("/tickets/<int(max=2147483647):ticket_id>/return", methods=["POST"])
@@ -139,12 +153,15 @@ def unpark(ticket_id: int) -> Any:
 def _print(actor: Actor, hall_id: int, ticket_id: int, printer: str | None) -> dict[str, Any]:
     """Claim the print (audited, refused when not allowed), then print; printer trouble is not an error."""
     svc = services()
+    base = public_base()  # the slip's QR; checked before the print is claimed
     view = svc.engine.claim_print(actor, hall_id, ticket_id)
-    ticket = public_ticket(view)
+    slip = public_ticket(view, base=base)
     ref = svc.engine.reference(hall_id)
     outcome = current_app.extensions["hall.printing"].print_ticket(
-        hall_id, printer, ticket, hall_name=ref.name, timezone=ref.timezone
+        hall_id, printer, slip, hall_name=ref.name, timezone=ref.timezone
     )
+    # The issuing kiosk shows the QR on screen when its printer fails; staff hand over the paper slip only.
+    ticket = slip if actor.role == "kiosk" else public_ticket(view)
     return {**outcome, "message": translate(outcome["message"]), "ticket": ticket}
 
 

@@ -4,7 +4,8 @@
   const SUPERVISORS = ['leader', 'manager', 'admin'];
   const $ = (id) => document.getElementById(id);
   let csrf = null;
-  function esc(s) { const d = document.createElement('div'); d.textContent = s ?? ''; return d.innerHTML; }
+  // Escapes for text and for attribute values alike (innerHTML of a text node leaves " and ' as they are).
+  const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
   async function api(method, path, body) {
     const headers = {'Content-Type': 'application/json'};
     if (csrf) headers['X-CSRFToken'] = csrf;
