@@ -9,8 +9,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-# Numbered after main's 0010–0012 (keywords, presence, session generation), which this branch does not carry yet:
-# when merging, set down_revision to "0012" so the chain keeps one head.
 down_revision = "0012"
 branch_labels = None
 depends_on = None

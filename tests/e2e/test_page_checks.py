@@ -17,8 +17,7 @@ CHECKS = ("overflow", "actions", "text", "wrap", "lang", "console", "requests", 
 # Checks that fail today only because of a defect another change of issue 14 fixes. strict=True: the fix turns the
 # mark into an XPASS failure, and then the mark is removed. Keys: (check, state id, language or None for both).
 # Keys: (check or "*", state id, language or None for both).
-KNOWN: dict[tuple[str, str, str | None], str] = {
-}
+KNOWN: dict[tuple[str, str, str | None], str] = {}
 
 
 def known(check: str, state: State, lang: str) -> str | None:
