@@ -37,7 +37,7 @@ def test_a_second_halls_citizen_rates_from_the_phone(browser, city) -> None:
     with page.expect_response(lambda resp: "/rating" in resp.url) as answer:
         page.locator("#rate-send").click()
     assert answer.value.status == 201, answer.value.text()
-    expect(page.locator("#rate-thanks")).to_be_visible(timeout=5000)
+    expect(page.locator("#rated")).to_be_visible(timeout=5000)  # the phone page says 已评价
     assert api_calls and all("hall=chengguan" in u for u in api_calls), api_calls
     summary = staff_session(url, "cg-manager").get(f"{url}/api/v1/ratings/summary", timeout=10).json()
     assert summary["count"] == 1
