@@ -43,9 +43,12 @@ def test_material_names_do_not_run_script_on_the_counter(browser, live_server, t
     console.fill("input[name=password]", "demo")
     console.click("#login-form button")
     expect(console.locator("#who")).to_contain_text("clerk1", timeout=5000)
-    console.keyboard.press("F1")
+    expect(console.locator("[data-act=call-next]")).to_be_enabled(timeout=5000)  # the console has its window
+    console.click("[data-act=call-next]")
     expect(console.locator("#number")).to_have_text(r.json()["ticket"]["number"], timeout=5000)
     expect(console.locator("#materials li")).to_have_count(3, timeout=3000)
+    console.click("[data-act=start]")  # 容缺受理 is for a ticket in service
+    expect(console.locator("[data-act=park]")).to_be_enabled(timeout=5000)
     console.click("[data-act=park]")
     boxes = console.locator("#park-materials input[type=checkbox]")
     expect(boxes).to_have_count(3)
