@@ -111,6 +111,9 @@ class DashboardDoc(ma.Schema):
     queues = OBJECTS
     windows = OBJECTS
     classes = OBJECTS
+    needs_staff = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "open tidal windows nobody is signed in at (请安排人员到岗)"}
+    )
 
 
 class CityDoc(ma.Schema):

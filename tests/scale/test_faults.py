@@ -34,6 +34,9 @@ class _Busy:
         self.window: dict[int, tuple[str, int | None]] = {w: ("free", None) for w in CLERK_WINDOWS}
         self.in_flight: dict[int, str] = {}  # window -> the action cut off by the crash
         self.errors: list[str] = []
+        # Clerks log in before the rush, as at 08:30: under a closed-loop kiosk flood the bounded, low-priority
+        # password hashing (docs/security.md) waits for the cores, which is the point of bounding it.
+        self.sessions = {w: staff(url, f"clerk{w}") for w in CLERK_WINDOWS}
         self.threads = [threading.Thread(target=self._kiosk, args=(k,), daemon=True) for k in KIOSKS]
         self.threads += [threading.Thread(target=self._clerk, args=(w,), daemon=True) for w in CLERK_WINDOWS]
 
@@ -62,7 +65,7 @@ class _Busy:
                 self.tickets[t["id"]] = t
 
     def _clerk(self, window: int) -> None:
-        s = staff(self.url, f"clerk{window}")
+        s = self.sessions[window]
         base = f"{self.url}/api/v1/windows/{window}"
         while True:
             step = "call-next"
@@ -84,7 +87,8 @@ class _Busy:
                 with self.lock:
                     self.window[window] = ("free", ticket["id"])
                 step = "rate"
-                token = ticket["track_url"].rsplit("/", 1)[1]
+                with self.lock:  # staff never see the secret: the citizen's slip (the kiosk's answer) has it
+                    token = self.tickets[ticket["id"]]["track_url"].rsplit("/", 1)[1]
                 rated = requests.post(
                     f"{self.url}/api/v1/tickets/{ticket['id']}/rating", json={"token": token, "score": 5}, timeout=10
                 )
