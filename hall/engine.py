@@ -922,6 +922,20 @@ class Engine:
                     raise NotFound(f"{to_window}号窗口不存在", code="window_not_found")
                 if target.number == window.number:
                     raise Invalid("不能转办到本窗口", code="same_window")
+                # A citizen sent to a window nobody will call from would wait for ever. A paused window is
+                # accepted while its clerk is signed in: the clerk comes back from the break and calls them.
+                if target.state == "closed":
+                    raise Conflict(
+                        f"{target.number}号窗口已关闭，不能转办到该窗口，请选择开放的窗口",
+                        code="target_closed",
+                        details={"window": target.number, "state": target.state},
+                    )
+                if self._presence_required(hall_id) and not target.staffed:
+                    raise Conflict(
+                        f"{target.number}号窗口无人签到，转过去的群众无人叫号，请选择有人在岗的窗口",
+                        code="target_unstaffed",
+                        details={"window": target.number, "state": target.state},
+                    )
                 key = self._transfer_key(tx.repo, hall_id, position)
                 self._move(tx, ticket, Action.TRANSFER, actor, window, to_window=target.number, position=position)
                 ticket.target_window = target.number
@@ -935,7 +949,9 @@ class Engine:
                     raise Invalid(f"事项配置的队列{item.queue_code}不存在", code="bad_queue")
                 key = self._transfer_key(tx.repo, hall_id, position)
                 self._move(tx, ticket, Action.TRANSFER, actor, window, to_item=item.code, position=position)
-                ticket.queue_code, ticket.queue_id = new_queue.code, new_queue.id
+                # Only the routing queue changes. queue_id stays the queue that issued the number: (queue_id, day,
+                # seq) is the number's identity, and L001 moved into queue A collided with A001 (HTTP 500).
+                ticket.queue_code = new_queue.code
                 ticket.target_window = None
                 if all(ti.item_code != item.code for ti in ticket.items):
                     ticket.items.append(

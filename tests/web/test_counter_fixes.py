@@ -1,0 +1,48 @@
+"""Counter fixes found by a window clerk: transfer targets, green-channel transfer, park validation, lookup."""
+
+from __future__ import annotations
+
+from tests.factories import act, elderly_id, error_code, issue, item_code
+
+
+def _serving(kiosk, clerk, window: int = 1, **body) -> dict:
+    issue(kiosk, [item_code(kiosk)], **body)
+    act(clerk, window, "call-next")
+    return act(clerk, window, "start")["ticket"]
+
+
+def test_transfer_to_a_closed_or_unstaffed_window_is_refused(kiosk, staff) -> None:
+    clerk = staff("clerk1")
+    ticket = _serving(kiosk, clerk)
+    closed = clerk.post("/api/v1/windows/1/transfer", json={"to_window": 6})  # the tidal window starts closed
+    assert closed.status_code == 409 and error_code(closed) == "target_closed"
+    assert "6号窗口已关闭" in closed.get_json()["error"]["message"]
+    nobody = clerk.post("/api/v1/windows/1/transfer", json={"to_window": 2})  # open, nobody signed in
+    assert nobody.status_code == 409 and error_code(nobody) == "target_unstaffed"
+    assert "无人签到" in nobody.get_json()["error"]["message"]
+    en = clerk.post("/api/v1/windows/1/transfer?lang=en", json={"to_window": 2})
+    assert "nobody" in en.get_json()["error"]["message"].lower()
+    en = clerk.post("/api/v1/windows/1/transfer?lang=en", json={"to_window": 6})
+    assert "closed" in en.get_json()["error"]["message"].lower()
+    assert clerk.get("/api/v1/windows/1").get_json()["window"]["current"]["id"] == ticket["id"], "still here"
+    # Window 2's clerk signs in, then goes on a break: the transfer is accepted (the clerk comes back).
+    clerk2 = staff("clerk2")
+    clerk2.post("/api/v1/windows/2/presence")
+    act(clerk2, 2, "pause", reason="meal")
+    moved = act(clerk, 1, "transfer", to_window=2, position="first")["ticket"]
+    assert moved["status"] == "waiting"
+
+
+def test_transfer_a_green_channel_ticket_by_item(kiosk, staff) -> None:
+    code = item_code(kiosk)
+    plain = issue(kiosk, [code])  # A001
+    clerk = staff("clerk1")
+    green = _serving(kiosk, clerk, priority="elderly", id_number=elderly_id(1950))  # L001 is called first
+    assert green["number"] == "L001" and plain["number"] == "A001"
+    # L001 joins queue A: its number (queue L, seq 1) must not clash with A001 (queue A, seq 1).
+    r = clerk.post("/api/v1/windows/1/transfer", json={"position": "first", "to_item": "YB023"})
+    assert r.status_code == 200, r.get_json()
+    moved = r.get_json()["ticket"]
+    assert moved["number"] == "L001" and "YB023" in [i["code"] for i in moved["items"]]
+    assert issue(kiosk, [code])["number"] == "A002", "numbering of queue A goes on"
+    assert act(clerk, 1, "call-next")["ticket"]["number"] == "L001", "first: served next"
