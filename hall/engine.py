@@ -268,9 +268,24 @@ class Engine:
     def _sign_out(self, tx: _Tx, actor: Actor, window: Window, reason: str) -> None:
         """Nobody is signed in at the window any more (logout, leaving the console, or no heartbeat)."""
         before = {"clerk_id": window.clerk_id}
+        self._requeue_called(tx, actor, window, reason)
         window.clerk_id, window.seen_at = None, None
         tx.repo.flush()
         self._presence_changed(tx, actor, window, "window.sign_out", before, {"clerk_id": None, "reason": reason})
+
+    def _requeue_called(self, tx: _Tx, actor: Actor, window: Window, reason: str) -> None:
+        """A called citizen must not walk to a window nobody is at: the ticket goes back to the head of the queue."""
+        if window.current_ticket_id is None:
+            return
+        ticket = tx.repo.ticket(window.current_ticket_id, lock=True)
+        if ticket is None or ticket.status != State.CALLED.value:
+            return  # a citizen in service stays where they are (they are sitting at the counter)
+        key = self._transfer_key(tx.repo, window.hall_id, "first")
+        audit = "ticket.requeue_sign_out"
+        self._move(tx, ticket, Action.REQUEUE, actor, window, note=reason, audit_action=audit, places_back=0)
+        ticket.sort_key = key
+        ticket.target_window = None  # any open window may call them now
+        self._free_window(window)
 
     def _presence_changed(self, tx: _Tx, actor: Actor, window: Window, action: str, before: dict, after: dict) -> None:
         clerk = window.clerk if window.clerk_id is not None else None

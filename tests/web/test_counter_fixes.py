@@ -46,3 +46,33 @@ def test_transfer_a_green_channel_ticket_by_item(kiosk, staff) -> None:
     assert moved["number"] == "L001" and "YB023" in [i["code"] for i in moved["items"]]
     assert issue(kiosk, [code])["number"] == "A002", "numbering of queue A goes on"
     assert act(clerk, 1, "call-next")["ticket"]["number"] == "L001", "first: served next"
+
+
+def test_logout_with_a_called_ticket_puts_it_back_at_the_head(svc, kiosk, staff) -> None:
+    from sqlalchemy import select
+
+    from hall.models import AuditEntry
+
+    code = item_code(kiosk)
+    first, second = issue(kiosk, [code]), issue(kiosk, [code])
+    clerk = staff("clerk1")
+    assert act(clerk, 1, "call-next")["ticket"]["id"] == first["id"]
+    assert clerk.post("/api/v1/auth/logout").status_code == 204
+    manager = staff("manager")
+    window = manager.get("/api/v1/windows/1").get_json()["window"]
+    assert window["current"] is None, "the hall display no longer calls the citizen to an empty window"
+    ticket = manager.get(f"/api/v1/tickets/{first['id']}").get_json()["ticket"]
+    assert ticket["status"] == "waiting"
+    clerk2 = staff("clerk2")
+    assert act(clerk2, 2, "call-next")["ticket"]["id"] == first["id"], f"at the head, before {second['number']}"
+    with svc.db.read() as session:
+        row = session.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.requeue_sign_out")).one()
+        assert (row.actor, row.target, row.window_number) == ("clerk1", first["number"], 1)
+
+
+def test_logout_leaves_a_citizen_in_service_where_they_are(kiosk, staff) -> None:
+    clerk = staff("clerk1")
+    ticket = _serving(kiosk, clerk)
+    assert clerk.post("/api/v1/auth/logout").status_code == 204
+    window = staff("manager").get("/api/v1/windows/1").get_json()["window"]
+    assert window["current"]["id"] == ticket["id"] and window["current"]["status"] == "serving"
