@@ -775,14 +775,27 @@ class Engine:
             "queue_entered_at": t.queue_entered_at.isoformat(),
             "waited_minutes": max(0, int((now - t.queue_entered_at).total_seconds() // 60)),
             "targeted": t.target_window == window_number,
+            "requeued": t.requeues > 0,  # back after a 过号: its next 过号 ends it
         }
 
-    def call_ticket(self, actor: Actor, hall_id: int, window_number: int, ticket_id: int) -> dict[str, Any]:
-        """选呼: call one particular waiting ticket of the window's queues (or one sent to it), audited."""
+    def call_ticket(
+        self, actor: Actor, hall_id: int, window_number: int, ticket_id: int | None = None, *, number: str | None = None
+    ) -> dict[str, Any]:
+        """选呼: call one particular waiting ticket of the window's queues (or one sent to it), audited.
+
+        By id (a row of the console's list) or by today's ``number`` (the citizen at the counter says "A036").
+        """
         with self._tx() as tx:
             window = self._window(tx, actor, hall_id, window_number)
             self._check_can_call(tx, window)
-            ticket = tx.repo.ticket(ticket_id, lock=True)
+            if number is not None:
+                number = number.strip().upper()
+                day = numbering.service_day(self.clock.now(), self.reference(hall_id).timezone)
+                found = tx.repo.ticket_by_number(hall_id, day, number)
+                if found is None:
+                    raise NotFound(f"今天没有号码{number}", code="ticket_not_found")
+                ticket_id = found.id
+            ticket = tx.repo.ticket(ticket_id or 0, lock=True)
             if ticket is None or ticket.hall_id != hall_id:
                 raise NotFound("号码不存在", code="ticket_not_found")
             if ticket.status != State.WAITING.value:
@@ -1352,6 +1365,21 @@ class Engine:
                     # the service timer runs from the start of the ticket's current state (called or serving)
                     since = max((p.started_at for p in t.periods if p.ended_at is None), default=t.called_at)
                     view["current"]["since"] = since.isoformat() if since else None
+                    # A recall or 开始办理 restarts "since"; the clerk also needs the time since the first call.
+                    first_call = None
+                    previous = None
+                    for p in sorted(t.periods, key=lambda p: p.started_at):
+                        if p.state == State.CALLED.value and not (
+                            previous is not None
+                            and previous.state == State.CALLED.value
+                            and previous.end_action == "recall"
+                        ):
+                            first_call = p.started_at
+                        previous = p
+                    view["current"]["first_called_at"] = first_call.isoformat() if first_call else None
+                    serving = t.status == State.SERVING.value
+                    view["current"]["service_started_at"] = since.isoformat() if serving and since else None
+                    view["current"]["requeues"] = t.requeues
             view["waiting"] = self.call_order(hall_id, number, limit=20)
             ref = self.reference(hall_id)
             view["waiting_total"] = repo.count_waiting_for(hall_id, window.queues or [], number)
@@ -1360,9 +1388,22 @@ class Engine:
                 hall_id, day, number, window.clerk_id if window.staffed else None
             )
             view["today"] = {"window_completed": at_window, "clerk_completed": by_clerk}
-            view["recall_limit"] = int(merged_settings(ref.settings)["recall_limit"])
+            settings = merged_settings(ref.settings)
+            view["recall_limit"] = int(settings["recall_limit"])
+            rule = settings["no_show"]
+            view["no_show"] = {  # the console says before 过号 whether the ticket moves back or ends
+                "mode": rule.get("mode"),
+                "places_back": int(rule.get("places_back", 3)),
+                "max_requeues": int(rule.get("max_requeues", 1)),
+            }
             view["parked"] = [
-                {"id": t.id, "number": t.number, "missing": t.missing_materials, "first_window": t.first_window}
+                {
+                    "id": t.id,
+                    "number": t.number,
+                    "missing": t.missing_materials,
+                    "first_window": t.first_window,
+                    "parked_until": t.parked_until.isoformat() if t.parked_until else None,
+                }
                 for t in repo.parked(hall_id)
             ]
             return view

@@ -76,3 +76,65 @@ def test_logout_leaves_a_citizen_in_service_where_they_are(kiosk, staff) -> None
     assert clerk.post("/api/v1/auth/logout").status_code == 204
     window = staff("manager").get("/api/v1/windows/1").get_json()["window"]
     assert window["current"]["id"] == ticket["id"] and window["current"]["status"] == "serving"
+
+
+def test_call_by_number_reaches_a_ticket_beyond_the_listed_twenty(svc, kiosk, staff) -> None:
+    from sqlalchemy import select
+
+    from hall.models import AuditEntry
+
+    code = item_code(kiosk)
+    tickets = [issue(kiosk, [code]) for _ in range(23)]
+    clerk = staff("clerk1")
+    window = clerk.get("/api/v1/windows/1").get_json()["window"]
+    far = tickets[-1]["number"]
+    assert far not in [t["number"] for t in window["waiting"]] and window["waiting_total"] == 23
+    called = act(clerk, 1, "call-ticket", number=f" {far.lower()} ")["ticket"]
+    assert called["number"] == far and called["status"] == "called"
+    with svc.db.read() as session:
+        row = session.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.call_selected")).one()
+        assert (row.actor, row.target) == ("clerk1", far)
+    act(clerk, 1, "start"), act(clerk, 1, "complete")
+    missing = clerk.post("/api/v1/windows/1/call-ticket", json={"number": "A999"})
+    assert missing.status_code == 404 and error_code(missing) == "ticket_not_found"
+    assert "A999" in missing.get_json()["error"]["message"]
+    assert clerk.post("/api/v1/windows/1/call-ticket", json={"number": "36"}).status_code == 422
+    both = clerk.post("/api/v1/windows/1/call-ticket", json={"number": "A001", "ticket": tickets[0]["id"]})
+    assert both.status_code == 422
+
+
+def test_window_detail_has_the_no_show_rule_requeued_marks_deadlines_and_first_call(kiosk, staff, clock) -> None:
+    code = item_code(kiosk)
+    first = issue(kiosk, [code])
+    for _ in range(4):
+        issue(kiosk, [code])
+    clerk = staff("clerk1")
+    act(clerk, 1, "call-next")
+    detail = clerk.get("/api/v1/windows/1").get_json()["window"]
+    assert detail["no_show"] == {"mode": "requeue", "places_back": 3, "max_requeues": 1}
+    assert detail["current"]["requeues"] == 0
+    called_at = detail["current"]["first_called_at"]
+    clock.advance(40)
+    act(clerk, 1, "recall")
+    current = clerk.get("/api/v1/windows/1").get_json()["window"]["current"]
+    assert current["first_called_at"] == called_at, "a recall keeps the first call's time"
+    assert current["since"] != called_at and current["service_started_at"] is None
+    act(clerk, 1, "no-show")
+    waiting = clerk.get("/api/v1/windows/1").get_json()["window"]["waiting"]
+    assert [w["requeued"] for w in waiting if w["id"] == first["id"]] == [True]
+    assert not any(w["requeued"] for w in waiting if w["id"] != first["id"])
+    act(clerk, 1, "call-next"), act(clerk, 1, "start")
+    act(clerk, 1, "park", missing=["户口簿"], days=5)
+    parked = clerk.get("/api/v1/windows/1").get_json()["window"]["parked"]
+    assert parked[0]["parked_until"], "the deadline is shown with the entry"
+
+
+def test_an_empty_park_answers_a_human_message(kiosk, staff) -> None:
+    clerk = staff("clerk1")
+    _serving(kiosk, clerk)
+    for body in ({"missing": []}, {"missing": [""]}, {"missing": ["  "]}):
+        r = clerk.post("/api/v1/windows/1/park", json=body)
+        assert r.status_code == 422 and error_code(r) == "no_missing_materials", r.get_json()
+        assert r.get_json()["error"]["message"] == "容缺受理须登记所缺材料"
+    en = clerk.post("/api/v1/windows/1/park?lang=en", json={"missing": []}).get_json()["error"]["message"]
+    assert "Length" not in en and "missing" in en.lower() and not any("\u4e00" <= c <= "\u9fff" for c in en)
