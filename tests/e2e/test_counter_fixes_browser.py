@@ -18,9 +18,11 @@ def test_ticks_survive_live_refreshes_and_the_forms_validate_and_close(browser, 
     context, page = console(browser, url, "clerk1")
     try:
         page.keyboard.press("F1")
-        expect(page.locator('[data-act="start"]')).to_be_enabled(timeout=3000)
+        expect(page.locator("#ticket-info")).to_contain_text("已叫号", timeout=3000)
+        expect(page.locator('[data-act="start"]')).to_be_enabled()
         page.keyboard.press("F4")
-        expect(page.locator('[data-act="park"]')).to_be_enabled(timeout=3000)
+        expect(page.locator("#ticket-info")).to_contain_text("办理中", timeout=3000)
+        expect(page.locator('[data-act="park"]')).to_be_enabled()
         page.locator("#materials input").first.check()
         page.keyboard.press("F7")
         expect(page.locator("#park-form")).to_be_visible()
