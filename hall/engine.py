@@ -268,9 +268,24 @@ class Engine:
     def _sign_out(self, tx: _Tx, actor: Actor, window: Window, reason: str) -> None:
         """Nobody is signed in at the window any more (logout, leaving the console, or no heartbeat)."""
         before = {"clerk_id": window.clerk_id}
+        self._requeue_called(tx, actor, window, reason)
         window.clerk_id, window.seen_at = None, None
         tx.repo.flush()
         self._presence_changed(tx, actor, window, "window.sign_out", before, {"clerk_id": None, "reason": reason})
+
+    def _requeue_called(self, tx: _Tx, actor: Actor, window: Window, reason: str) -> None:
+        """A called citizen must not walk to a window nobody is at: the ticket goes back to the head of the queue."""
+        if window.current_ticket_id is None:
+            return
+        ticket = tx.repo.ticket(window.current_ticket_id, lock=True)
+        if ticket is None or ticket.status != State.CALLED.value:
+            return  # a citizen in service stays where they are (they are sitting at the counter)
+        key = self._transfer_key(tx.repo, window.hall_id, "first")
+        audit = "ticket.requeue_sign_out"
+        self._move(tx, ticket, Action.REQUEUE, actor, window, note=reason, audit_action=audit, places_back=0)
+        ticket.sort_key = key
+        ticket.target_window = None  # any open window may call them now
+        self._free_window(window)
 
     def _presence_changed(self, tx: _Tx, actor: Actor, window: Window, action: str, before: dict, after: dict) -> None:
         clerk = window.clerk if window.clerk_id is not None else None
@@ -760,14 +775,27 @@ class Engine:
             "queue_entered_at": t.queue_entered_at.isoformat(),
             "waited_minutes": max(0, int((now - t.queue_entered_at).total_seconds() // 60)),
             "targeted": t.target_window == window_number,
+            "requeued": t.requeues > 0,  # back after a 过号: its next 过号 ends it
         }
 
-    def call_ticket(self, actor: Actor, hall_id: int, window_number: int, ticket_id: int) -> dict[str, Any]:
-        """选呼: call one particular waiting ticket of the window's queues (or one sent to it), audited."""
+    def call_ticket(
+        self, actor: Actor, hall_id: int, window_number: int, ticket_id: int | None = None, *, number: str | None = None
+    ) -> dict[str, Any]:
+        """选呼: call one particular waiting ticket of the window's queues (or one sent to it), audited.
+
+        By id (a row of the console's list) or by today's ``number`` (the citizen at the counter says "A036").
+        """
         with self._tx() as tx:
             window = self._window(tx, actor, hall_id, window_number)
             self._check_can_call(tx, window)
-            ticket = tx.repo.ticket(ticket_id, lock=True)
+            if number is not None:
+                number = number.strip().upper()
+                day = numbering.service_day(self.clock.now(), self.reference(hall_id).timezone)
+                found = tx.repo.ticket_by_number(hall_id, day, number)
+                if found is None:
+                    raise NotFound(f"今天没有号码{number}", code="ticket_not_found")
+                ticket_id = found.id
+            ticket = tx.repo.ticket(ticket_id or 0, lock=True)
             if ticket is None or ticket.hall_id != hall_id:
                 raise NotFound("号码不存在", code="ticket_not_found")
             if ticket.status != State.WAITING.value:
@@ -922,6 +950,20 @@ class Engine:
                     raise NotFound(f"{to_window}号窗口不存在", code="window_not_found")
                 if target.number == window.number:
                     raise Invalid("不能转办到本窗口", code="same_window")
+                # A citizen sent to a window nobody will call from would wait for ever. A paused window is
+                # accepted while its clerk is signed in: the clerk comes back from the break and calls them.
+                if target.state == "closed":
+                    raise Conflict(
+                        f"{target.number}号窗口已关闭，不能转办到该窗口，请选择开放的窗口",
+                        code="target_closed",
+                        details={"window": target.number, "state": target.state},
+                    )
+                if self._presence_required(hall_id) and not target.staffed:
+                    raise Conflict(
+                        f"{target.number}号窗口无人签到，转过去的群众无人叫号，请选择有人在岗的窗口",
+                        code="target_unstaffed",
+                        details={"window": target.number, "state": target.state},
+                    )
                 key = self._transfer_key(tx.repo, hall_id, position)
                 self._move(tx, ticket, Action.TRANSFER, actor, window, to_window=target.number, position=position)
                 ticket.target_window = target.number
@@ -935,7 +977,9 @@ class Engine:
                     raise Invalid(f"事项配置的队列{item.queue_code}不存在", code="bad_queue")
                 key = self._transfer_key(tx.repo, hall_id, position)
                 self._move(tx, ticket, Action.TRANSFER, actor, window, to_item=item.code, position=position)
-                ticket.queue_code, ticket.queue_id = new_queue.code, new_queue.id
+                # Only the routing queue changes. queue_id stays the queue that issued the number: (queue_id, day,
+                # seq) is the number's identity, and L001 moved into queue A collided with A001 (HTTP 500).
+                ticket.queue_code = new_queue.code
                 ticket.target_window = None
                 if all(ti.item_code != item.code for ti in ticket.items):
                     ticket.items.append(
@@ -1321,6 +1365,21 @@ class Engine:
                     # the service timer runs from the start of the ticket's current state (called or serving)
                     since = max((p.started_at for p in t.periods if p.ended_at is None), default=t.called_at)
                     view["current"]["since"] = since.isoformat() if since else None
+                    # A recall or 开始办理 restarts "since"; the clerk also needs the time since the first call.
+                    first_call = None
+                    previous = None
+                    for p in sorted(t.periods, key=lambda p: p.started_at):
+                        if p.state == State.CALLED.value and not (
+                            previous is not None
+                            and previous.state == State.CALLED.value
+                            and previous.end_action == "recall"
+                        ):
+                            first_call = p.started_at
+                        previous = p
+                    view["current"]["first_called_at"] = first_call.isoformat() if first_call else None
+                    serving = t.status == State.SERVING.value
+                    view["current"]["service_started_at"] = since.isoformat() if serving and since else None
+                    view["current"]["requeues"] = t.requeues
             view["waiting"] = self.call_order(hall_id, number, limit=20)
             ref = self.reference(hall_id)
             view["waiting_total"] = repo.count_waiting_for(hall_id, window.queues or [], number)
@@ -1329,9 +1388,22 @@ class Engine:
                 hall_id, day, number, window.clerk_id if window.staffed else None
             )
             view["today"] = {"window_completed": at_window, "clerk_completed": by_clerk}
-            view["recall_limit"] = int(merged_settings(ref.settings)["recall_limit"])
+            settings = merged_settings(ref.settings)
+            view["recall_limit"] = int(settings["recall_limit"])
+            rule = settings["no_show"]
+            view["no_show"] = {  # the console says before 过号 whether the ticket moves back or ends
+                "mode": rule.get("mode"),
+                "places_back": int(rule.get("places_back", 3)),
+                "max_requeues": int(rule.get("max_requeues", 1)),
+            }
             view["parked"] = [
-                {"id": t.id, "number": t.number, "missing": t.missing_materials, "first_window": t.first_window}
+                {
+                    "id": t.id,
+                    "number": t.number,
+                    "missing": t.missing_materials,
+                    "first_window": t.first_window,
+                    "parked_until": t.parked_until.isoformat() if t.parked_until else None,
+                }
                 for t in repo.parked(hall_id)
             ]
             return view

@@ -57,6 +57,8 @@ TEXTS = {
     "same_window": N_("不能转办到本窗口"),
     "slot_full": N_("该时段已约满，请选择其他时段"),
     "slot_past": N_("不能预约已经过去的时段"),
+    "target_closed": N_("目标窗口已关闭，不能转办到该窗口，请选择开放的窗口"),
+    "target_unstaffed": N_("目标窗口无人签到，转过去的群众无人叫号，请选择有人在岗的窗口"),
     "ticket_ended": N_("号码已结束，不能打印"),
     "ticket_not_found": N_("号码不存在"),
     "ticket_not_today": N_("只能打印当天的号码"),

@@ -254,10 +254,12 @@ class TransferIn(Strict):
 class ParkIn(Strict):
     """容缺受理: which materials are missing, and optionally how many days to bring them."""
 
+    # No minimum here: an empty list gets the engine's own message (no_missing_materials, zh/en), not
+    # marshmallow's "Length must be between 1 and 20."
     missing = ma.fields.List(
-        ma.fields.String(validate=validate.Length(min=1, max=200)),
+        ma.fields.String(validate=validate.Length(max=200, error="所缺材料最多登记20项，每项不超过200字")),
         required=True,
-        validate=validate.Length(min=1, max=20),
+        validate=validate.Length(max=20, error="所缺材料最多登记20项，每项不超过200字"),
     )
     days = ma.fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=60))
 
@@ -363,6 +365,7 @@ class WaitingOut(ma.Schema):
     queue_entered_at = ma.fields.String()
     waited_minutes = ma.fields.Integer()
     targeted = ma.fields.Boolean()
+    requeued = ma.fields.Boolean(metadata={"description": "back in the queue after a 过号 (过号回队)"})
 
 
 class CallOrderEnvelope(ma.Schema):
@@ -380,7 +383,17 @@ class CallOrderQuery(Input):
 class CallTicketIn(Strict):
     """选呼: the waiting ticket to call."""
 
-    ticket = ma.fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    ticket = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    number = ma.fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\s*[A-Za-z]{1,3}\d{1,4}\s*$", error="号码为字母加数字，如 A036"),
+        metadata={"description": "today's number instead of the id (选呼 by number, e.g. A036)"},
+    )
+
+    @ma.validates_schema
+    def _one_of(self, data: dict, **_: object) -> None:
+        if (data.get("ticket") is None) == (data.get("number") is None):
+            raise ma.ValidationError("ticket 与 number 二选一", "ticket")
 
 
 class PauseIn(Strict):
@@ -400,6 +413,9 @@ class CurrentTicketOut(TicketOut):
     """The ticket at the window, with when its current state began (the service timer)."""
 
     since = ma.fields.String(allow_none=True)
+    first_called_at = ma.fields.String(allow_none=True, metadata={"description": "the first call (recalls keep it)"})
+    service_started_at = ma.fields.String(allow_none=True, metadata={"description": "开始办理, while serving"})
+    requeues = ma.fields.Integer(metadata={"description": "过号 requeues so far"})
 
 
 class ParkedOut(ma.Schema):
@@ -409,6 +425,15 @@ class ParkedOut(ma.Schema):
     number = ma.fields.String()
     missing = ma.fields.List(ma.fields.String())
     first_window = ma.fields.Integer(allow_none=True)
+    parked_until = ma.fields.String(allow_none=True, metadata={"description": "deadline for the materials"})
+
+
+class NoShowRuleOut(ma.Schema):
+    """The hall's 过号 rule: ``requeue`` moves ``places_back`` places back up to ``max_requeues`` times, then ends."""
+
+    mode = ma.fields.String(allow_none=True)
+    places_back = ma.fields.Integer()
+    max_requeues = ma.fields.Integer()
 
 
 class WindowDetailOut(WindowOut):
@@ -422,6 +447,7 @@ class WindowDetailOut(WindowOut):
     today = ma.fields.Nested(TodayOut)
     recall_limit = ma.fields.Integer(metadata={"description": "重呼 allowed per call (then the console disables it)"})
     parked = ma.fields.List(ma.fields.Nested(ParkedOut))
+    no_show = ma.fields.Nested(NoShowRuleOut)
 
 
 class WindowDetailEnvelope(ma.Schema):

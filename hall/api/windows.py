@@ -143,9 +143,10 @@ def call_order(args: dict[str, Any], number: int) -> Any:
 @blp.arguments(CallTicketIn)
 @blp.response(200, TicketEnvelope)
 def call_ticket(args: dict[str, Any], number: int) -> Any:
-    """选呼: call one particular waiting ticket of the window's queues (audited as ``ticket.call_selected``)."""
+    """选呼: call one waiting ticket (``ticket`` id or today's ``number``), audited as ``ticket.call_selected``."""
     actor = current_actor()
-    return _ticket(services().engine.call_ticket(actor, hall_id_for(actor), number, args["ticket"]))
+    engine = services().engine
+    return _ticket(engine.call_ticket(actor, hall_id_for(actor), number, args["ticket"], number=args["number"]))
 
 
 @blp.route("/<int(max=9999):number>/presence", methods=["POST"])

@@ -134,8 +134,10 @@ def test_a_clerks_morning(browser, live_server) -> None:
         expect(page.locator('[data-act="call-next"]')).to_be_disabled()
         page.click('[data-act="resume"]')
         expect(page.locator("#window-state")).to_have_text("开放")
-        page.click('[data-act="close"]')
-        expect(page.locator("#window-state")).to_have_text("关闭")
+        page.click('[data-act="close"]')  # citizens still wait: the console says so and asks first
+        expect(page.locator("#confirm-text")).to_contain_text("人在等候")
+        page.click("#confirm-ok")
+        expect(page.locator("#window-state")).to_have_text("已关闭")
         expect(page.locator('[data-act="open"]')).to_be_enabled()
         expect(page.locator('[data-act="call-next"]')).to_be_disabled()
         shot(page, "zh-6-closed")
@@ -144,6 +146,8 @@ def test_a_clerks_morning(browser, live_server) -> None:
 
         # Logging out signs the clerk out of the window.
         page.click("#logout")
+        expect(page.locator("#confirm-text")).to_contain_text("确认退出")
+        page.click("#confirm-ok")
         expect(page.locator("#login")).to_be_visible()
         assert window(url, 2)["staffed"] is False
     finally:
