@@ -50,7 +50,13 @@ TIDAL_REASONS = {
     "calming": N_("趋于平稳（%(minutes)s/%(limit)s分钟）"),
     "not_yet_calm": N_("预计等候%(wait)s分钟，尚未低于%(limit)s分钟"),
     "normal": N_("客流正常"),
+    # the same with no window open at all: the wait is unbounded, never "预计等候1000000分钟"
+    "wait_above_no_window": N_("有人等候但无开放窗口"),
+    "settling_no_window": N_("有人等候但无开放窗口；前一个潮汐窗口开放未满%(limit)s分钟"),
+    "not_yet_calm_no_window": N_("有人等候但无开放窗口"),
 }
+# tidal.decide caps an infinite wait (nobody serving, people arriving) at 1e6 minutes
+UNBOUNDED_WAIT = 1e5
 translate = gettext  # a variable in gettext() would be extracted as text
 
 # English texts for alerts by kind (the stored message is Chinese, with details such as names and minutes).
@@ -106,7 +112,10 @@ def tidal_reason(entry: dict[str, Any]) -> str | None:
     why = entry.get("why")
     if why not in TIDAL_REASONS:
         return None
-    args = {k: _number(v) for k, v in (entry.get("why_args") or {}).items()}
+    raw = entry.get("why_args") or {}
+    if float(raw.get("wait") or 0) >= UNBOUNDED_WAIT and f"{why}_no_window" in TIDAL_REASONS:
+        why = f"{why}_no_window"
+    args = {k: _number(v) for k, v in raw.items()}
     return translate(TIDAL_REASONS[why], **args)
 
 

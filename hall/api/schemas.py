@@ -530,6 +530,9 @@ class TidalWindowOut(ma.Schema):
     reason = ma.fields.String(allow_none=True)
     reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
+    rule_open = ma.fields.Boolean(
+        allow_none=True, metadata={"description": "what the rule decided (the state may differ: opened by hand)"}
+    )
 
 
 class TidalOut(ma.Schema):
@@ -543,4 +546,7 @@ class TidalOut(ma.Schema):
     reason = ma.fields.String(allow_none=True)
     reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
+    rule_open = ma.fields.Boolean(
+        allow_none=True, metadata={"description": "what the rule decided (the state may differ: opened by hand)"}
+    )
     windows = ma.fields.List(ma.fields.Nested(TidalWindowOut))

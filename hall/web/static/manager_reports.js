@@ -29,7 +29,7 @@
     }
     $('report-meta').textContent = T.loading;
     let r;
-    try { r = await api('GET', '/reports?' + q.toString()); } catch (err) { if (err.status === 401) location.reload(); flash(err.message); return; }
+    try { r = await api('GET', '/reports?' + q.toString()); } catch (err) { if (err.status !== 401) flash(err.message); return; } // 401: manager_common shows the login
     if (!form.elements.date.value) form.elements.date.value = r.to === r.from ? r.from : '';
     $('report-meta').textContent = `${r.hall.name} · ${T.period} ${r.from}${r.to !== r.from ? ' – ' + r.to : ''} · ${T.generated} ${r.generated_at.slice(0, 16).replace('T', ' ')}`;
     const table = $('report');
