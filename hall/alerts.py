@@ -158,7 +158,7 @@ class Alerts:
                 raise Conflict("告警已解除", code="alert_cleared")
             details = dict(alert.details or {})
             if "ack" not in details:
-                details["ack"] = {"at": now.isoformat(), "by": actor.name, "by_id": actor.id}
+                details["ack"] = {"at": now.isoformat(), "by": actor.display_name or actor.name, "by_id": actor.id}
                 alert.details = details  # a new dict: the JSON column notices reassignment, not mutation
                 Repository(session).audit(
                     hall_id=hall_id,
