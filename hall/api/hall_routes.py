@@ -160,7 +160,7 @@ def alerts(args: dict[str, Any]) -> Any:
     return {"alerts": [{**a, "message": alert_text(a, devices)} for a in found], "counts": counts}
 
 
-@blp.route("/alerts/<int:alert_id>/ack", methods=["POST"])
+@blp.route("/alerts/<int(max=2147483647):alert_id>/ack", methods=["POST"])
 @require_roles("leader", "manager")
 @blp.response(200, AlertOut)
 def acknowledge_alert(alert_id: int) -> Any:

@@ -106,3 +106,30 @@ def test_overload_alert_when_the_predicted_wait_passes_the_sla(svc, kiosk, staff
     (alert,) = [a for a in manager.get("/api/v1/hall/alerts").get_json()["alerts"] if a["source"] == "queue:A"]
     assert alert["kind"] == "overload" and alert["details"]["why"] == "sla", alert
     assert "超过5分钟" in alert["message"]
+
+
+def test_tidal_reason_says_no_window_instead_of_an_endless_wait(staff) -> None:
+    from hall.api.hall_routes import tidal_reason
+
+    manager = staff("manager")
+    with manager.application.test_request_context("/"):
+        assert tidal_reason({"why": "wait_above", "why_args": {"wait": 1e6, "limit": 15.0}}) == "有人等候但无开放窗口"
+        assert "1000000" not in tidal_reason({"why": "settling", "why_args": {"wait": 1e6, "limit": 10.0}})
+        assert tidal_reason({"why": "wait_above", "why_args": {"wait": 23.4, "limit": 15.0}}).startswith("预计等候23.4")
+    with manager.application.test_request_context("/?lang=en"):
+        text = tidal_reason({"why": "not_yet_calm", "why_args": {"wait": 1e6, "limit": 5.0}})
+        assert text == "Citizens waiting and no window open"
+
+
+def test_tidal_status_says_what_the_rule_decided(svc, staff) -> None:
+    svc.tidal.tick(svc.hall_id)  # 09:00: the scheduled peak opens the first tidal window
+    status = staff("manager").get("/api/v1/hall/tidal").get_json()
+    first = status["windows"][0]
+    assert first["rule_open"] is True
+    later = status["windows"][1:]
+    assert all(w["rule_open"] is False and w["open"] is False for w in later), later
+
+
+def test_city_overview_says_when(staff, clock) -> None:
+    data = staff("manager").get("/api/v1/city/overview").get_json()
+    assert data["at"].startswith(clock.now().date().isoformat())
