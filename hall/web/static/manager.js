@@ -203,7 +203,7 @@
     // Every tidal window in stage order (a hall may open a second one when the first is not enough).
     const stages = (t.windows && t.windows.length) ? t.windows : [t];
     const staffed = (n) => { const w = overview && overview.windows.find((x) => x.number === n); return !w || w.staffed !== false; };
-    $('tidal-window').textContent = stages.map((w) => w.window).filter(Boolean).map((n) => T.window_no.replace('{n}', n)).join(T.sep);
+    $('tidal-window').textContent = stages.map((w) => w.window).filter(Boolean).join(T.sep);
     $('tidal-state').innerHTML = stages.map((w) => {
       let text = w.open ? T.tidal_open : T.tidal_closed;
       if (w.pending_close) text = note(text, T.pending_close);
