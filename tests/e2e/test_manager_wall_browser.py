@@ -132,3 +132,40 @@ def test_a_revoked_session_returns_to_the_login_form(browser, live_server) -> No
     expect(dashboard.locator("#app")).to_be_visible(timeout=5000)
     other.close()
     context.close()
+
+
+def test_city_rounds_minutes_says_as_of_and_notices_a_revoked_session(browser, busy) -> None:
+    from playwright.sync_api import expect
+
+    url = busy
+    context = browser.new_context(viewport=WALL)
+    page = context.new_page()
+    page.goto(f"{url}/city?lang=en")
+    page.fill("#login-form input[name=username]", "city")
+    page.fill("#login-form input[name=password]", "demo")
+    page.click("#login-form button")
+    expect(page.locator("#overview")).to_be_visible(timeout=5000)
+    expect(page.locator("#as-of")).to_have_text(re.compile(r"^as of \d\d:\d\d$"))
+    numbers = page.locator("#halls td.num").all_inner_texts()
+    assert numbers and not any("." in n for n in numbers), numbers
+    assert "，" not in page.locator("#halls").inner_text() and "（" not in page.locator("#halls").inner_text()
+    staff_session(url, "city").post(f"{url}/api/v1/auth/logout", timeout=10)  # every session of the account ends
+    page.evaluate("refresh()")
+    expect(page.locator("#login")).to_be_visible(timeout=5000)
+    expect(page.locator("#alert")).to_have_text("Your session has ended. Please sign in again")
+    context.close()
+
+
+def test_admin_returns_to_its_login_form_when_the_session_ends(browser, live_server) -> None:
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    context = browser.new_context(viewport=WALL)
+    page = context.new_page()
+    log_in(page, url, "/admin", "admin")
+    staff_session(url, "admin").post(f"{url}/api/v1/auth/logout", timeout=10)
+    page.evaluate("api('GET', '/admin/windows').catch(() => null)")  # the page's next call
+    expect(page.locator("#login")).to_be_visible(timeout=5000)
+    expect(page.locator("#session-ended")).to_have_text("登录已失效，请重新登录")
+    expect(page.locator("#app")).to_be_hidden()
+    context.close()
