@@ -17,9 +17,10 @@ from sqlalchemy import select, update
 from hall.bus import EventBus
 from hall.clock import Clock, SystemClock
 from hall.db import Database
-from hall.errors import NotFound
+from hall.errors import Conflict, NotFound
 from hall.events import AlertCleared, AlertRaised, DeviceStatusChanged, DomainEvent
 from hall.models import Alert, Device
+from hall.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,13 @@ def N_(text: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts by
 
 
 # Device status -> (alert kind, level, message template). "ok" raises nothing and clears the device's alerts.
+# The message is a sentence for the hall manager (what, and what to do); the device's technical detail
+# (serial port errors and the like) goes to the log and the alert's ``details.detail`` (a tooltip), never the text.
 STATUS_ALERTS: dict[str, tuple[str, str, str]] = {
     "near_end": ("paper_near_end", "warning", N_("%(name)s纸卷将尽，请及时更换")),
     "paper_out": ("paper_out", "critical", N_("%(name)s缺纸，已无法打印小票")),
-    "offline": ("device_offline", "critical", N_("%(name)s离线")),
-    "error": ("device_error", "critical", N_("%(name)s故障")),
+    "offline": ("device_offline", "critical", N_("%(name)s离线，请检查电源和连线")),
+    "error": ("device_error", "critical", N_("%(name)s故障，请检查设备或联系运维")),
 }
 DEVICE_ALERT_TEXTS = {kind: template for kind, _level, template in STATUS_ALERTS.values()}
 # What people call each kind of device (the dashboard lists devices by these, not by code names).
@@ -58,6 +61,43 @@ def device_label(kind: str, name: str, window: int | None, translate: Callable[[
     if number:
         return translate(N_("%(n)s号%(kind)s")) % {"n": int(number.group(1)), "kind": kind_name}
     return translate(N_("%(kind)s（%(name)s）")) % {"kind": kind_name, "name": name}
+
+
+def device_alert_label(kind: str, name: str, window: int | None, translate: Callable[[str], str] = str) -> str:
+    """Whom a device's health alert names: a kiosk reports the health of its receipt printer (1号取号机的打印机)."""
+    label = device_label(kind, name, window, translate)
+    if kind == "kiosk":
+        return translate(N_("%(kiosk)s的打印机")) % {"kiosk": label}
+    return label
+
+
+# Alert kinds by what they are about, most urgent first: a citizen's complaint (差评) and the service itself come
+# before the equipment, so the wall screen shows them at the top of the list.
+ALERT_CATEGORIES = {
+    "bad_rating": "rating",
+    "case_overdue": "rating",
+    "overload": "service",
+    "long_wait": "service",
+    "service_overtime": "service",
+    "parked_overdue": "service",
+    **{kind: "device" for kind, _level, _text in STATUS_ALERTS.values()},
+}
+CATEGORY_ORDER = ("rating", "service", "device", "system")
+
+
+def alert_category(kind: str) -> str:
+    """rating, service, device or system (scheduled jobs and everything else)."""
+    return ALERT_CATEGORIES.get(kind, "system")
+
+
+def alert_sort_key(alert: dict[str, Any]) -> tuple:
+    """Unacknowledged first, then by category (差评, service, devices, system), then newest first."""
+    return (
+        alert.get("acknowledged_at") is not None,
+        CATEGORY_ORDER.index(alert_category(alert["kind"])),
+        -datetime.fromisoformat(alert["raised_at"]).timestamp(),
+        -alert["id"],
+    )
 
 
 DEVICE_STATUSES = frozenset({"ok", *STATUS_ALERTS})
@@ -98,12 +138,42 @@ class Alerts:
         return n
 
     def open_alerts(self, hall_id: int, *, include_cleared: bool = False, limit: int = 200) -> list[dict[str, Any]]:
-        """Alerts of the hall, newest first (open ones only unless asked)."""
+        """Alerts of the hall, most important first (see ``alert_sort_key``; open ones only unless asked)."""
         stmt = select(Alert).where(Alert.hall_id == hall_id).order_by(Alert.id.desc()).limit(limit)
         if not include_cleared:
             stmt = stmt.where(Alert.cleared_at.is_(None))
         with self.db.read() as session:
-            return [_alert_dict(a) for a in session.scalars(stmt)]
+            found = [_alert_dict(a) for a in session.scalars(stmt)]
+        return sorted(found, key=alert_sort_key)
+
+    def acknowledge(self, actor: Any, hall_id: int, alert_id: int) -> dict[str, Any]:
+        """A leader or manager has seen an open alert and is on it: it stays open (it clears when the cause goes
+        away) but moves below the unseen ones. Audited; acknowledging twice keeps the first acknowledgement."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            alert = session.get(Alert, alert_id)
+            if alert is None or alert.hall_id != hall_id:
+                raise NotFound("告警不存在", code="alert_not_found")
+            if alert.cleared_at is not None:
+                raise Conflict("告警已解除", code="alert_cleared")
+            details = dict(alert.details or {})
+            if "ack" not in details:
+                details["ack"] = {"at": now.isoformat(), "by": actor.display_name or actor.name, "by_id": actor.id}
+                alert.details = details  # a new dict: the JSON column notices reassignment, not mutation
+                Repository(session).audit(
+                    hall_id=hall_id,
+                    at=now,
+                    actor_id=actor.id,
+                    actor=actor.name,
+                    role=actor.role,
+                    window_number=actor.window_number,
+                    action="alert.acknowledge",
+                    target=f"alert {alert.id}",
+                    before={"kind": alert.kind, "acknowledged": False},
+                    after={"kind": alert.kind, "acknowledged": True},
+                    client=actor.client,
+                )
+            return _alert_dict(alert)
 
     def report_device(self, hall_id: int, name: str, status: str, *, detail: str | None = None) -> str | None:
         """Record a device's health; raise or clear its alerts when the status changes. Returns the previous one."""
@@ -125,9 +195,9 @@ class Alerts:
             self._clear(session, hall_id, source, None, events, keep=wanted[0] if wanted else None)
             if wanted:
                 kind, level, template = wanted
-                label = device_label(device.kind, device.name, device.window_number)
-                message = template % {"name": label} + (f"（{detail}）" if detail else "")
-                self._raise(session, hall_id, source, kind, message, level, {"device": name}, events)
+                label = device_alert_label(device.kind, device.name, device.window_number)
+                details = {"device": name, **({"detail": detail[:300]} if detail else {})}
+                self._raise(session, hall_id, source, kind, template % {"name": label}, level, details, events)
             if previous != status:
                 events.append(
                     DeviceStatusChanged(
@@ -144,7 +214,8 @@ class Alerts:
         """Registered devices with their last known health (never their tokens).
 
         ``online``: the device made a request within ``ONLINE_SECONDS`` (HTTP devices such as the rating
-        tablets have no status query; their requests are their heartbeat).
+        tablets and kiosks have no status query; their requests are their heartbeat). ``status_of``: what
+        ``status`` is the health of — a kiosk's status is its receipt printer's (``printer``), not the kiosk's.
         """
         now = self.clock.now()
         with self.db.read() as session:
@@ -159,6 +230,7 @@ class Alerts:
                     "status_at": _iso(d.status_at),
                     "last_seen": _iso(d.last_seen),
                     "online": d.last_seen is not None and (now - d.last_seen).total_seconds() <= ONLINE_SECONDS,
+                    "status_of": "printer" if d.kind == "kiosk" else "device",
                 }
                 for d in rows
             ]
@@ -237,6 +309,7 @@ def _iso(at: datetime | None) -> str | None:
 
 
 def _alert_dict(a: Alert) -> dict[str, Any]:
+    ack = (a.details or {}).get("ack") or {}
     return {
         "id": a.id,
         "source": a.source,
@@ -246,4 +319,7 @@ def _alert_dict(a: Alert) -> dict[str, Any]:
         "details": a.details or {},
         "raised_at": a.raised_at.isoformat(),
         "cleared_at": _iso(a.cleared_at),
+        "category": alert_category(a.kind),
+        "acknowledged_at": ack.get("at"),
+        "acknowledged_by": ack.get("by"),
     }

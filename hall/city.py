@@ -99,4 +99,5 @@ def overview(
         "circle_minutes": circle_minutes,
         "halls": halls if only is None else [h for h in halls if h["id"] == only],
         "waiting": sum(h["waiting"] for h in halls if only is None or h["id"] == only),
+        "at": engine.clock.now().isoformat(),  # the page says "as of HH:MM" in hall time
     }

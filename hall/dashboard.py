@@ -22,6 +22,9 @@ from hall.ticker import Ticker
 log = logging.getLogger(__name__)
 
 LONG_WAIT = "long_wait"
+# Waiting citizens and no window able to serve them, or a predicted wait past the hall's SLA: the duty leader must
+# open a window or send staff now, before anyone has waited long (long_wait only fires after the fact).
+OVERLOAD = "overload"
 
 
 def queue_source(code: str) -> str:
@@ -123,16 +126,40 @@ class Dashboard:
 
     # --- watching ---------------------------------------------------------------------------------------
     def check(self, hall_id: int) -> dict[str, Any]:
-        """Raise ``long_wait`` for queues whose head waited past the threshold, clear the rest; overdue cases."""
+        """Raise ``long_wait`` for queues whose head waited past the threshold and ``overload`` for queues no
+        open window serves or whose predicted wait passes the SLA; clear the rest; overdue cases."""
         ref = self.engine.reference(hall_id)
         limit = kpi_settings(ref.settings)["wait_alert_minutes"]
-        load = self.engine.load(hall_id)
-        open_now = {
-            a["source"] for a in self.alerts.open_alerts(hall_id) if a["kind"] == LONG_WAIT
-        }  # clear only what is open: no write per quiet queue per minute
-        raised = []
+        sla = float(merged_settings(ref.settings)["routing"].get("sla_minutes") or 0)
+        load = self.overview(hall_id)
+        current = self.alerts.open_alerts(hall_id)
+        # clear only what is open: no write per quiet queue per minute
+        open_now = {a["source"] for a in current if a["kind"] == LONG_WAIT}
+        overloaded_now = {a["source"] for a in current if a["kind"] == OVERLOAD}
+        raised, overloaded = [], []
         for q in load["queues"]:
             source = queue_source(q["code"])
+            predicted = q.get("predicted_wait")
+            if q["waiting"] and (predicted is None or (sla and predicted["high"] > sla)):
+                if predicted is None:
+                    message = f"{q['name']}有{q['waiting']}人等候，但没有开放窗口可以办理，请开放窗口或安排人员到岗"
+                else:
+                    message = f"{q['name']}预计等候{predicted['high']}分钟，超过{int(sla)}分钟的时限，请增开窗口"
+                details = {
+                    "queue": q["code"],
+                    "name": q["name"],
+                    "waiting": q["waiting"],
+                    "why": "no_window" if predicted is None else "sla",
+                    "minutes": predicted["high"] if predicted else None,
+                    "limit": int(sla),
+                }
+                # the reason may change (no window → window opened but still too slow): say the new one
+                if source in overloaded_now and self._overload_why(current, source) != details["why"]:
+                    self.alerts.clear(hall_id, source, OVERLOAD)
+                self.alerts.raise_alert(hall_id, source, OVERLOAD, message, level="critical", details=details)
+                overloaded.append(q["code"])
+            elif source in overloaded_now:
+                self.alerts.clear(hall_id, source, OVERLOAD)
             minutes = q["longest_wait_seconds"] / 60
             if q["waiting"] and minutes >= limit:
                 self.alerts.raise_alert(
@@ -147,7 +174,11 @@ class Dashboard:
             elif source in open_now:
                 self.alerts.clear(hall_id, source, LONG_WAIT)
         overdue = self.ratings.overdue(hall_id) if self.ratings is not None else []
-        return {"long_wait": raised, "overdue_cases": [c["id"] for c in overdue]}
+        return {"long_wait": raised, "overload": overloaded, "overdue_cases": [c["id"] for c in overdue]}
+
+    @staticmethod
+    def _overload_why(alerts: list[dict[str, Any]], source: str) -> str | None:
+        return next((a["details"].get("why") for a in alerts if a["kind"] == OVERLOAD and a["source"] == source), None)
 
     def start(self, hall_ids: list[int], interval: float = 60.0) -> None:
         """Check every ``interval`` seconds in a daemon thread."""

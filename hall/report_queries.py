@@ -115,6 +115,12 @@ def staff_labels(session: Session, hall_id: int) -> dict[int, str]:
     return {uid: f"{name}（{no}）" if no else name for uid, name, no in rows}
 
 
+def staff_numbers(session: Session, hall_id: int) -> dict[int, str]:
+    """Staff ids → their 工号 (what a report's 分组 column shows instead of an internal id)."""
+    rows = session.execute(select(User.id, User.staff_no).where((User.hall_id == hall_id) | User.hall_id.is_(None)))
+    return {uid: no or "" for uid, no in rows}
+
+
 def waiting_by_class(session: Session, hall_id: int) -> list[dict[str, Any]]:
     """Waiting tickets per queue and priority class (None = normal) with the oldest queue entry."""
     rows = session.execute(

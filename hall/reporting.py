@@ -46,6 +46,7 @@ class Reporter:
             tickets, periods = report_queries.tickets_between(session, hall_id, span.first, span.last)
             ratings = report_queries.ratings_between(session, hall_id, since, until)
             clerks = report_queries.staff_labels(session, hall_id)
+            numbers = report_queries.staff_numbers(session, hall_id) if by == "clerk" else {}
         out = reports.build(
             span,
             by,
@@ -60,6 +61,11 @@ class Reporter:
             tz=tz,
             kpi=reports.kpi_settings(ref.settings),
         )
+        # 分组 shows what people know a row by: a clerk's 工号, never the internal user id
+        for row in out["rows"]:
+            key = row["key"]
+            row["key_text"] = numbers.get(key, "") if by == "clerk" else "" if key is None else str(key)
+        out["total"]["key_text"] = ""
         return {"hall": {"id": ref.id, "code": ref.code, "name": ref.name}, **out}
 
     def hourly(self, hall_id: int, day: date | None = None) -> dict[str, Any]:

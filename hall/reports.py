@@ -85,6 +85,7 @@ GROUP_LABELS = {
 NOT_CALLED = N_("未叫号")
 NOBODY = N_("未记录")
 KEY_LABEL, NAME_LABEL = N_("分组"), N_("名称")
+TOTAL_LABEL = N_("合计")  # the screen's last line when grouped by item, window or clerk
 
 
 # --- input rows ---------------------------------------------------------------------------------------
@@ -531,18 +532,30 @@ def hourly(
 
 
 # --- exports: written from the report dict the API returns ------------------------------------------------------
-def table(report: dict[str, Any], key_label: str = KEY_LABEL, name_label: str = NAME_LABEL) -> list[list[str]]:
+def table(
+    report: dict[str, Any], key_label: str = KEY_LABEL, name_label: str = NAME_LABEL, total_label: str = TOTAL_LABEL
+) -> list[list[str]]:
     """The report as text rows (header first): exactly the cells the screen shows."""
     header = [key_label, name_label, *(c["label"] for c in report["columns"])]
-    body = [["" if r["key"] is None else str(r["key"]), r["label"], *r["cells"]] for r in report["rows"]]
+    body = [[_key_text(r), r["label"], *r["cells"]] for r in report["rows"]]
+    if report.get("by", "hall") != "hall":  # the screen's 合计 line (grouped by hall, the one row is the total)
+        body.append(["", total_label, *report["total"]["cells"]])
     return [header, *body]
 
 
-def to_csv(report: dict[str, Any], key_label: str = KEY_LABEL, name_label: str = NAME_LABEL) -> bytes:
+def _key_text(row: dict[str, Any]) -> str:
+    if "key_text" in row:
+        return row["key_text"]
+    return "" if row["key"] is None else str(row["key"])
+
+
+def to_csv(
+    report: dict[str, Any], key_label: str = KEY_LABEL, name_label: str = NAME_LABEL, total_label: str = TOTAL_LABEL
+) -> bytes:
     """CSV (UTF-8 with BOM so Excel opens Chinese correctly) with the screen's cell texts."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([[_inert(cell) for cell in row] for row in table(report, key_label, name_label)])
+    writer.writerows([[_inert(cell) for cell in row] for row in table(report, key_label, name_label, total_label)])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -572,6 +585,7 @@ def to_xlsx(
     info: Sequence[tuple[str, str]] = (),
     key_label: str = KEY_LABEL,
     name_label: str = NAME_LABEL,
+    total_label: str = TOTAL_LABEL,
 ) -> bytes:
     """XLSX with real numbers whose number formats show the screen's texts (0.0 minutes, 0.0 % rates).
 
@@ -587,10 +601,19 @@ def to_xlsx(
     sheet.append([_cell(key_label), _cell(name_label), *(_cell(c["label"]) for c in columns)])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for r in report["rows"]:
-        sheet.append([_cell(r["key"]), _cell(r["label"]), *(_cell(r["figures"][c["key"]]) for c in columns)])
+    lines = [(r, False) for r in report["rows"]]
+    if report.get("by", "hall") != "hall":
+        lines.append((report["total"], True))  # the screen's 合计 line, in bold
+    for r, total in lines:
+        key = "" if total else r["key_text"] if report.get("by") == "clerk" and "key_text" in r else r["key"]
+        sheet.append(
+            [_cell(key), _cell(total_label if total else r["label"]), *(_cell(r["figures"][c["key"]]) for c in columns)]
+        )
         for n, c in enumerate(columns, start=3):
             sheet.cell(row=sheet.max_row, column=n).number_format = NUMBER_FORMATS[c["unit"]]
+        if total:
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
     sheet.freeze_panes = "C2"
     sheet.column_dimensions["B"].width = 28
     about = book.create_sheet("info")

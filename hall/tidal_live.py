@@ -273,6 +273,7 @@ class TidalController:
                     "reason": last.reason if last else None,
                     "why": last.why if last else None,
                     "why_args": dict(last.why_args) if last else {},
+                    "rule_open": last.open if last else None,  # what the rule decided; the state may differ
                     "predicted_wait_minutes": last.predicted_wait_minutes if last else None,
                 }
             )

@@ -9,10 +9,11 @@ import marshmallow as ma
 from flask import current_app
 from flask_babel import get_locale, gettext
 
-from hall.alerts import DEVICE_ALERT_TEXTS, device_label
+from hall.alerts import CATEGORY_ORDER, DEVICE_ALERT_TEXTS, device_alert_label, device_label
 from hall.api.blueprint import Blueprint
 from hall.api.doc_schemas import AuditPageDoc, DayStatsDoc, NewTokenDoc
 from hall.api.schemas import (
+    AlertOut,
     AlertsOut,
     AlertsQuery,
     DevicesOut,
@@ -49,7 +50,13 @@ TIDAL_REASONS = {
     "calming": N_("趋于平稳（%(minutes)s/%(limit)s分钟）"),
     "not_yet_calm": N_("预计等候%(wait)s分钟，尚未低于%(limit)s分钟"),
     "normal": N_("客流正常"),
+    # the same with no window open at all: the wait is unbounded, never "预计等候1000000分钟"
+    "wait_above_no_window": N_("有人等候但无开放窗口"),
+    "settling_no_window": N_("有人等候但无开放窗口；前一个潮汐窗口开放未满%(limit)s分钟"),
+    "not_yet_calm_no_window": N_("有人等候但无开放窗口"),
 }
+# tidal.decide caps an infinite wait (nobody serving, people arriving) at 1e6 minutes
+UNBOUNDED_WAIT = 1e5
 translate = gettext  # a variable in gettext() would be extracted as text
 
 # English texts for alerts by kind (the stored message is Chinese, with details such as names and minutes).
@@ -61,23 +68,31 @@ ALERT_TEXTS = {
     "parked_overdue": N_("%(number)s号容缺受理补齐材料已逾期"),
     "job_failed": N_("定时任务失败：%(job)s"),
     "device_check_failed": N_("开门前设备检查未能完成"),
+    "overload_no_window": N_("%(name)s有%(waiting)s人等候，但没有开放窗口可以办理，请开放窗口或安排人员到岗"),
+    "overload_sla": N_("%(name)s预计等候%(minutes)s分钟，超过%(limit)s分钟的时限，请增开窗口"),
 }
 
 
 def alert_text(alert: dict[str, Any], devices: dict[str, dict[str, Any]]) -> str:
-    """An alert's message in the request's language: the stored Chinese one, or the kind's English text."""
-    if not str(get_locale() or "zh_CN").startswith("en"):
-        return alert["message"]
+    """An alert's message in the request's language: the stored Chinese one, or the kind's English text.
+
+    Device alerts are always said afresh from the device (older rows carried the technical detail in the text).
+    """
     details = alert.get("details") or {}
     if alert["kind"] in DEVICE_ALERT_TEXTS and details.get("device"):
         device = devices.get(details["device"])
         label = (
-            device_label(device["kind"], device["name"], device["window"], translate) if device else details["device"]
+            device_alert_label(device["kind"], device["name"], device["window"], translate)
+            if device
+            else details["device"]
         )
         return translate(DEVICE_ALERT_TEXTS[alert["kind"]]) % {"name": label}
-    if alert["kind"] in ALERT_TEXTS:
+    if not str(get_locale() or "zh_CN").startswith("en"):
+        return alert["message"]
+    kind = f"overload_{details.get('why')}" if alert["kind"] == "overload" else alert["kind"]
+    if kind in ALERT_TEXTS:
         try:
-            return translate(ALERT_TEXTS[alert["kind"]]) % defaultdict(lambda: "—", details)
+            return translate(ALERT_TEXTS[kind]) % defaultdict(lambda: "—", details)
         except (TypeError, ValueError):
             pass
     return gettext("提醒：%(kind)s", kind=alert["kind"])
@@ -97,7 +112,10 @@ def tidal_reason(entry: dict[str, Any]) -> str | None:
     why = entry.get("why")
     if why not in TIDAL_REASONS:
         return None
-    args = {k: _number(v) for k, v in (entry.get("why_args") or {}).items()}
+    raw = entry.get("why_args") or {}
+    if float(raw.get("wait") or 0) >= UNBOUNDED_WAIT and f"{why}_no_window" in TIDAL_REASONS:
+        why = f"{why}_no_window"
+    args = {k: _number(v) for k, v in raw.items()}
     return translate(TIDAL_REASONS[why], **args)
 
 
@@ -135,7 +153,23 @@ def alerts(args: dict[str, Any]) -> Any:
     hall_id = hall_id_for(actor)
     found = services().alerts.open_alerts(hall_id, include_cleared=args["all"])
     devices = {d["name"]: d for d in services().alerts.devices(hall_id)} if found else {}
-    return {"alerts": [{**a, "message": alert_text(a, devices)} for a in found]}
+    counts = {category: 0 for category in CATEGORY_ORDER}
+    for a in found:
+        if a["cleared_at"] is None:
+            counts[a["category"]] += 1
+    return {"alerts": [{**a, "message": alert_text(a, devices)} for a in found], "counts": counts}
+
+
+@blp.route("/alerts/<int(max=2147483647):alert_id>/ack", methods=["POST"])
+@require_roles("leader", "manager")
+@blp.response(200, AlertOut)
+def acknowledge_alert(alert_id: int) -> Any:
+    """The duty leader or manager has seen an open alert: it stays open but moves below unseen ones (audited)."""
+    actor = current_actor()
+    hall_id = hall_id_for(actor)
+    alert = services().alerts.acknowledge(actor, hall_id, alert_id)
+    devices = {d["name"]: d for d in services().alerts.devices(hall_id)}
+    return {**alert, "message": alert_text(alert, devices)}
 
 
 @blp.route("/devices", methods=["GET"])

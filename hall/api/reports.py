@@ -55,6 +55,14 @@ class DayQuery(_Query):
     date = day_field(load_default=None)
 
 
+def N_(text: str) -> str:  # noqa: N802 - the gettext marker pybabel extracts by default
+    """Mark a text for translation (translated per request)."""
+    return text
+
+
+PERIOD_NAMES = {"day": N_("日"), "week": N_("周"), "month": N_("月")}
+
+
 def translated(report: dict[str, Any]) -> dict[str, Any]:
     """Column labels and the fixed row labels (全厅, 未叫号…) in the request's language; data stays as is."""
     fixed = {reports.GROUP_LABELS["hall"], reports.NOT_CALLED, reports.NOBODY}
@@ -89,21 +97,24 @@ def export(args: dict[str, Any]) -> Any:
     """The same report as a CSV or XLSX download: the numbers on the screen, cell for cell."""
     data = _report(args)
     key_label, name_label = translate(reports.KEY_LABEL), translate(reports.NAME_LABEL)
+    total_label = translate(reports.TOTAL_LABEL)
     stem = f"report-{data['hall']['code']}-{data['period']}-{data['from']}-{data['by']}"
     if args["format"] == "csv":
-        body = reports.to_csv(data, key_label, name_label)
+        body = reports.to_csv(data, key_label, name_label, total_label)
     else:
         info = [
             (gettext("大厅"), data["hall"]["name"]),
-            (gettext("周期"), data["period"]),
+            (gettext("周期"), translate(PERIOD_NAMES[data["period"]])),
             (gettext("起"), data["from"]),
             (gettext("止"), data["to"]),
-            (gettext("分组"), data["by"]),
+            (gettext("分组"), translate(reports.GROUP_LABELS[data["by"]])),
             # generated_at carries the hall's offset: its wall-clock part is the hall's time
             (gettext("生成时间"), data["generated_at"][:19].replace("T", " ")),
-            (gettext("口径说明"), "docs/reports.md"),
+            (gettext("口径说明"), gettext("见统计报表页面的“指标说明”")),
         ]
-        body = reports.to_xlsx(data, title=gettext("报表"), info=info, key_label=key_label, name_label=name_label)
+        body = reports.to_xlsx(
+            data, title=gettext("报表"), info=info, key_label=key_label, name_label=name_label, total_label=total_label
+        )
     return Response(
         body,
         content_type=MEDIA[args["format"]],  # mimetype= would append a second "; charset=utf-8" to text/csv

@@ -500,12 +500,16 @@ class AlertOut(ma.Schema):
     details = ma.fields.Dict()
     raised_at = ma.fields.String()
     cleared_at = ma.fields.String(allow_none=True)
+    category = ma.fields.String(metadata={"description": "rating (差评), service, device or system"})
+    acknowledged_at = ma.fields.String(allow_none=True)
+    acknowledged_by = ma.fields.String(allow_none=True)
 
 
 class AlertsOut(ma.Schema):
-    """``{"alerts": […]}``."""
+    """``{"alerts": […], "counts": {category: open alerts}}``, most important first."""
 
     alerts = ma.fields.List(ma.fields.Nested(AlertOut))
+    counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
 
 
 class AlertsQuery(Input):
@@ -527,6 +531,7 @@ class DeviceOut(ma.Schema):
     last_seen = ma.fields.String(allow_none=True)
     online = ma.fields.Boolean(metadata={"description": "made a request in the last 3 minutes"})
     label = ma.fields.String(metadata={"description": "the name people read, e.g. 1号窗口 评价器"})
+    status_of = ma.fields.String(metadata={"description": "printer: a kiosk's status is its printer's; else device"})
 
 
 class DevicesOut(ma.Schema):
@@ -551,6 +556,9 @@ class TidalWindowOut(ma.Schema):
     reason = ma.fields.String(allow_none=True)
     reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
+    rule_open = ma.fields.Boolean(
+        allow_none=True, metadata={"description": "what the rule decided (the state may differ: opened by hand)"}
+    )
 
 
 class TidalOut(ma.Schema):
@@ -564,4 +572,7 @@ class TidalOut(ma.Schema):
     reason = ma.fields.String(allow_none=True)
     reason_text = ma.fields.String(allow_none=True, metadata={"description": "the reason in the page's language"})
     predicted_wait_minutes = ma.fields.Float(allow_none=True)
+    rule_open = ma.fields.Boolean(
+        allow_none=True, metadata={"description": "what the rule decided (the state may differ: opened by hand)"}
+    )
     windows = ma.fields.List(ma.fields.Nested(TidalWindowOut))

@@ -108,11 +108,14 @@ def test_tidal_buttons_override_the_rule(dashboard, live_server) -> None:
     # Nobody is signed in at the tidal window yet: the card asks for staff (it does not count as open).
     expect(dashboard.locator('[data-window="6"]')).to_have_class(re.compile(r"\bneeds-staff\b"), timeout=2000)
     expect(dashboard.locator('[data-window="6"] .items')).to_have_text("请安排人员到岗")
+    # … and so does the tidal panel, next to the state it explains
+    expect(dashboard.locator('#tidal-reason [data-needs-staff="6"]')).to_contain_text("请安排人员到岗", timeout=3000)
     dashboard.screenshot(path="/tmp/counter-shots/dashboard-needs-staff.png")
     clerk = staff_session(live_server.url, "clerk6")
     assert clerk.post(f"{live_server.url}/api/v1/windows/6/presence", timeout=10).status_code == 200
     expect(dashboard.locator('[data-window="6"]')).not_to_have_class(re.compile(r"\bneeds-staff\b"), timeout=3000)
     expect(dashboard.locator('[data-window="6"] .items')).to_have_text("空闲")
+    expect(dashboard.locator('#tidal-reason [data-needs-staff="6"]')).to_have_count(0, timeout=3000)
     clerk.delete(f"{live_server.url}/api/v1/windows/6/presence", timeout=10)
     dashboard.click('[data-tidal="auto"]')
     expect(dashboard.locator('[data-tidal="auto"]')).to_have_attribute("aria-pressed", "true", timeout=3000)

@@ -84,9 +84,9 @@ def test_device_alerts_name_the_device_and_follow_the_language(svc, staff) -> No
     svc.alerts.report_device(svc.hall_id, "kiosk-2", "paper_out")
     manager = staff("manager")
     zh = [a for a in manager.get("/api/v1/hall/alerts").get_json()["alerts"] if a["source"] == "device:kiosk-2"]
-    assert [a["message"] for a in zh] == ["2号取号机缺纸，已无法打印小票"]
+    assert [a["message"] for a in zh] == ["2号取号机的打印机缺纸，已无法打印小票"], "a kiosk's status is its printer's"
     en = [a for a in manager.get("/api/v1/hall/alerts?lang=en").get_json()["alerts"] if a["kind"] == "paper_out"]
-    assert [a["message"] for a in en] == ["Kiosk 2: out of paper, slips cannot be printed"]
+    assert [a["message"] for a in en] == ["Kiosk 2 printer: out of paper, slips cannot be printed"]
     svc.alerts.raise_alert(
         svc.hall_id, "queue:A", "long_wait", "综合业务队列最长等候已超过30分钟", details={"queue": "A", "minutes": 41}
     )

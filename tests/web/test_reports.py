@@ -228,7 +228,10 @@ def test_exports_carry_the_numbers_of_the_screen(morning, staff, by) -> None:
     assert r.data.startswith("\ufeff".encode())  # Excel opens UTF-8 Chinese correctly
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert rows[0] == ["分组", "名称", *(c["label"] for c in screen["columns"])]
-    assert rows[1:] == [["" if x["key"] is None else str(x["key"]), x["label"], *x["cells"]] for x in screen["rows"]]
+    body = [[x["key_text"], x["label"], *x["cells"]] for x in screen["rows"]]
+    if by != "hall":  # the screen's 合计 line too (grouped by hall, the one row is the total)
+        body.append(["", "合计", *screen["total"]["cells"]])
+    assert rows[1:] == body
 
     x = manager.get("/api/v1/reports/export", query_string={"date": DAY, "by": by, "format": "xlsx"})
     assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
@@ -236,11 +239,15 @@ def test_exports_carry_the_numbers_of_the_screen(morning, staff, by) -> None:
     sheet = book.worksheets[0]
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == ["分组", "名称", *(c["label"] for c in screen["columns"])]
-    assert len(values) == 1 + len(screen["rows"])
+    assert len(values) == 1 + len(screen["rows"]) + (by != "hall")
+    if by != "hall":
+        last = values[-1]
+        assert last[1] == "合计" and last[2] == screen["total"]["figures"]["tickets"]
+        assert sheet.cell(row=len(values), column=2).font.bold
     formats = {"count": "0", "minutes": "0.0", "rate": "0.0%"}
     for n, row in enumerate(screen["rows"], start=2):
         got = values[n - 1]
-        assert got[0] == row["key"] and got[1] == row["label"]
+        assert got[0] == ((row["key_text"] or None) if by == "clerk" else row["key"]) and got[1] == row["label"]
         for i, col in enumerate(screen["columns"], start=2):
             assert got[i] == row["figures"][col["key"]], (row["key"], col["key"])
             cell = sheet.cell(row=n, column=i + 1)
@@ -256,7 +263,13 @@ def test_exports_carry_the_numbers_of_the_screen(morning, staff, by) -> None:
                 )
                 assert shown == row["cells"][i - 2]
     info = dict(book.worksheets[1].iter_rows(values_only=True))
-    assert info["起"] == DAY and info["分组"] == by
+    labels = {"hall": "全厅", "item": "事项", "window": "窗口", "clerk": "工作人员"}
+    assert info["起"] == DAY and info["分组"] == labels[by] and info["周期"] == "日", "human labels, not keys"
+    assert "docs/" not in info["口径说明"], "no repository file for a manager"
+    if by == "clerk":
+        assert all(not str(x["key_text"]).isdigit() or len(str(x["key_text"])) > 3 for x in screen["rows"])
+        named = [x for x in screen["rows"] if x["key"] is not None]
+        assert named and all(x["key_text"] and x["key_text"] in x["label"] for x in named), "工号, also in the name"
 
 
 def test_english_labels_follow_the_language(morning, staff) -> None:

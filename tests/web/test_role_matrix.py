@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/hall/stats"): SUPERVISORS,
     ("GET", "/api/v1/hall/tidal"): STAFF,
     ("POST", "/api/v1/hall/tidal"): SUPERVISORS,
+    ("POST", "/api/v1/hall/alerts/{alert}/ack"): {LEADER, MANAGER},
     ("GET", "/api/v1/hall/audit"): {MANAGER, ADMIN},
     ("POST", "/api/v1/hall/devices/{name}/token"): {ADMIN},
     ("POST", "/api/v1/tickets"): {KIOSK} | STAFF,
@@ -128,7 +129,7 @@ for action in (
 
 # Another hall's manager acts in their own hall like our manager does, but a ticket, booking or case of this
 # hall is out of reach for them: refused or not found (its existence is not revealed).
-RESOURCE_MARKERS = ("{t}", "{code}", "{case}", "{review}")
+RESOURCE_MARKERS = ("{t}", "{code}", "{case}", "{review}", "{alert}")
 
 
 def _rule_key(method: str, rule: str) -> tuple[str, str]:
@@ -140,6 +141,7 @@ def _rule_key(method: str, rule: str) -> tuple[str, str]:
         ("<name>", "{name}"),
         ("<int(max=2147483647):case_id>", "{case}"),
         ("<int(max=2147483647):review_id>", "{review}"),
+        ("<int(max=2147483647):alert_id>", "{alert}"),
         ("<action>", "close"),
     ):
         out = out.replace(a, b)
@@ -197,7 +199,15 @@ def test_role_matrix(app, svc, kiosk, callers) -> None:
         )
         .get_json()["booking"]["code"]
     )
-    values = {"{w}": "1", "{t}": str(ticket["id"]), "{code}": code, "{case}": "1", "{name}": "kiosk-2", "{review}": "1"}
+    values = {
+        "{w}": "1",
+        "{t}": str(ticket["id"]),
+        "{code}": code,
+        "{case}": "1",
+        "{name}": "kiosk-2",
+        "{review}": "1",
+        "{alert}": str(svc.alerts.raise_alert(svc.hall_id, "test", "test", "测试")),
+    }
     failures = []
     for (method, template), allowed in sorted(MATRIX.items()):
         path = template

@@ -4,14 +4,18 @@
 (function () {
   const {$, esc, api, flash, session} = window.HALL;
   const T = window.T, PRIORITY = window.PRIORITY, LEVELS = window.LEVELS, DEVICE_STATUS = window.DEVICE_STATUS;
-  let overview = null, fetchedAt = 0, offset = 0, refreshing = false, again = false, chartTimer = null;
-  const alerts = new Map(), charts = {};
+  let overview = null, fetchedAt = 0, offset = 0, refreshing = false, again = false, chartTimer = null, me = null;
+  let tidalStatus = null;
+  const alerts = new Map(), charts = {}, fresh = new Set();
+  // Most urgent first: a citizen's complaint (差评), then the service (waits, overload), then devices, then jobs.
+  const CATEGORIES = ['rating', 'service', 'device', 'system'];
+  const CAN_ACK = ['leader', 'manager'];
 
   Chart.defaults.font.family = '"Noto Sans SC", "WenQuanYi Micro Hei", sans-serif';
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
 
-  session(start);
+  session((user) => { me = user; start(); });
 
   function start() {
     const socket = io('/manager', {transports: ['websocket']});
@@ -19,8 +23,7 @@
     socket.on('disconnect', () => live(false));
     socket.on('connect_error', () => live(false));
     socket.on('load', () => { refresh(); chartsSoon(); });
-    socket.on('alert', (a) => addAlert({id: a.alert_id, kind: a.kind, level: a.level, message: a.message,
-      source: a.source, raised_at: a.at}, true));
+    socket.on('alert', (a) => { fresh.add(a.alert_id); loadAlerts(); }); // the list says it in the page's language
     socket.on('alert_cleared', (a) => { alerts.delete(a.alert_id); renderAlerts(); });
     socket.on('device', loadDevices);
     socket.on('rating', loadSatisfaction);
@@ -35,11 +38,12 @@
 
   function live(on) { const l = $('live'); l.textContent = on ? T.live : T.offline; l.className = 'live' + (on ? ' on' : ''); }
   function refreshAll() { refresh(); loadAlerts(); loadDevices(); loadTidal(); loadCharts(); loadSatisfaction(); loadDuty(); }
-  async function guarded(fn) { try { await fn(); } catch (e) { if (e.status === 401) location.reload(); else console.warn(e); } }
+  async function guarded(fn) { try { await fn(); } catch (e) { if (e.status !== 401) console.warn(e); } } // 401: manager_common shows the login
   const mins = (s) => Math.floor(s / 60);
   const mmss = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
   const since = () => (Date.now() - fetchedAt) / 1000;
   const zone = () => (overview && overview.timezone) || 'Asia/Shanghai';
+  const note = (a, b) => T.note.replace('{a}', a).replace('{b}', b); // 甲（乙） / a (b)
   const pct = (v) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 
   // --- live load ----------------------------------------------------------------------------------------------
@@ -77,6 +81,9 @@
     }
     $('queues').tBodies[0].innerHTML = rows.join('');
     $('windows').innerHTML = o.windows.map(windowCard).join('');
+    // up to 16 windows fit on the wall screen without scrolling: more columns and smaller tiles as windows grow
+    $('windows').dataset.count = o.windows.length > 12 ? 'many' : o.windows.length > 8 ? 'more' : 'few';
+    if (tidalStatus) renderTidal(tidalStatus);
     tick();
   }
 
@@ -87,7 +94,7 @@
     const idle = unstaffed ? (ask ? T.needs_staff : T.unstaffed) : w.state === 'open' ? T.free : '';
     const status = c ? (c.status === 'serving' ? T.serving : c.status === 'called' ? T.called : T[c.status] || c.status) : idle;
     const cls = ['win', w.state, unstaffed ? 'unstaffed' : '', ask ? 'needs-staff' : '', c && c.status === 'serving' ? c.service : ''].join(' ');
-    return `<div class="${cls}" data-window="${w.number}"><div class="head"><span class="no">${w.number} ${esc(w.name)}</span>` +
+    return `<div class="${cls}" data-window="${w.number}"><div class="head"><span class="no" title="${esc(w.name)}">${w.number} ${esc(w.name)}</span>` +
       `<span class="st">${esc(T[w.state] || w.state)}</span></div><div class="clerk">${clerk}</div>` +
       `<div class="ticket">${c ? esc(c.number) : '—'}</div>` +
       `<div class="items">${c ? esc(status + ' · ' + c.item_names.join(' + ')) : esc(status)}</div>` +
@@ -135,14 +142,33 @@
       renderAlerts();
     });
   }
-  function addAlert(a, fresh) { a.fresh = fresh; alerts.set(a.id, a); renderAlerts(); }
+  const rank = (a) => [a.acknowledged_at ? 1 : 0, Math.max(0, CATEGORIES.indexOf(a.category || 'system')), -Date.parse(a.raised_at), -a.id];
+  function byRank(a, b) { const x = rank(a), y = rank(b); for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i] - y[i]; return 0; }
+  const hhmm = (at) => new Date(at).toLocaleTimeString('zh-CN', {hour12: false, hour: '2-digit', minute: '2-digit', timeZone: zone()});
   function renderAlerts() {
-    const list = [...alerts.values()].sort((a, b) => (a.level === 'critical') - (b.level === 'critical') || a.id - b.id).reverse();
-    $('alerts').innerHTML = list.length ? list.map((a) => `<li class="${esc(a.level)}${a.fresh ? ' new' : ''}" data-kind="${esc(a.kind)}" data-id="${a.id}">` +
-      `${esc(a.message)}<time>${esc(new Date(a.raised_at).toLocaleTimeString('zh-CN', {hour12: false, hour: '2-digit', minute: '2-digit', timeZone: zone()}))}</time></li>`).join('')
-      : `<li class="none">${esc(T.none)}</li>`;
-    $('alert-count').textContent = list.length ? `${list.length} ${T.alerts_open}` : '';
-    for (const a of list) a.fresh = false;
+    const list = [...alerts.values()].sort(byRank), canAck = me && CAN_ACK.includes(me.role);
+    $('alerts').innerHTML = list.length ? list.map((a) => {
+      const cls = [a.level, a.category, fresh.has(a.id) ? 'new' : '', a.acknowledged_at ? 'acked' : ''].join(' ');
+      // a device alarm says since when; the technical cause (serial port errors …) is only a tooltip
+      const when = a.category === 'device' ? T.since.replace('{t}', hhmm(a.raised_at)) : hhmm(a.raised_at);
+      const seen = a.acknowledged_at ? `<small class="ack-by">${esc(T.acked_by.replace('{who}', a.acknowledged_by || ''))}</small>` : '';
+      const button = canAck && !a.acknowledged_at ? `<button class="ack" data-ack="${a.id}">${esc(T.ack)}</button>` : '';
+      return `<li class="${esc(cls)}" data-kind="${esc(a.kind)}" data-category="${esc(a.category || 'system')}" data-id="${a.id}"` +
+        ` title="${esc((a.details && a.details.detail) || '')}"><span class="msg">${esc(a.message)}</span>` +
+        `<time>${esc(when)}</time>${seen}${button}</li>`;
+    }).join('') : `<li class="none">${esc(T.none)}</li>`;
+    const counts = {};
+    for (const a of list) counts[a.category || 'system'] = (counts[a.category || 'system'] || 0) + 1;
+    $('alert-count').innerHTML = CATEGORIES.filter((c) => counts[c]).map((c) =>
+      `<span class="count ${c}" data-count="${c}">${esc(T['cat_' + c])} ${counts[c]}</span>`).join('');
+    fresh.clear();
+    document.querySelectorAll('[data-ack]').forEach((b) => b.addEventListener('click', () => acknowledge(Number(b.dataset.ack))));
+  }
+  async function acknowledge(id) {
+    try {
+      const a = await api('POST', `/hall/alerts/${id}/ack`);
+      alerts.set(a.id, a); renderAlerts(); flash(T.acked, true);
+    } catch (e) { if (e.status !== 401) flash(e.message); }
   }
 
   // --- devices and the tidal window ---------------------------------------------------------------------------------
@@ -158,24 +184,46 @@
   // A device with a health check shows its status; an HTTP device (rating tablet) its requests: online, or when
   // it was last seen (hall time), or never connected.
   function deviceState(d) {
+    // a kiosk's status is its printer's: the kiosk itself is online by its own requests
+    if (d.status_of === 'printer') {
+      const self = d.online ? T.online : d.last_seen ? `${T.last_seen} ${hhmm(d.last_seen)}` : T.never_seen;
+      return d.status && d.status !== 'ok' ? `${self} · ${T.printer} ${DEVICE_STATUS[d.status] || d.status}` : self;
+    }
     if (d.status) return DEVICE_STATUS[d.status] || d.status;
     if (d.online) return T.online;
     if (d.last_seen) return `${T.last_seen} ${new Date(d.last_seen).toLocaleTimeString('zh-CN', {hour12: false, hour: '2-digit', minute: '2-digit', timeZone: zone()})}`;
     return T.never_seen;
   }
-  function deviceDot(d) { return d.status || (d.online ? 'ok' : d.last_seen ? 'offline' : ''); }
+  function deviceDot(d) {
+    if (d.status_of === 'printer') return d.status && d.status !== 'ok' ? d.status : d.online ? 'ok' : d.last_seen ? 'offline' : '';
+    return d.status || (d.online ? 'ok' : d.last_seen ? 'offline' : '');
+  }
   function renderTidal(t) {
+    tidalStatus = t;
     // Every tidal window in stage order (a hall may open a second one when the first is not enough).
     const stages = (t.windows && t.windows.length) ? t.windows : [t];
-    $('tidal-window').textContent = stages.map((w) => w.window).filter(Boolean).join('、');
+    const staffed = (n) => { const w = overview && overview.windows.find((x) => x.number === n); return !w || w.staffed !== false; };
+    $('tidal-window').textContent = stages.map((w) => w.window).filter(Boolean).join(T.sep);
     $('tidal-state').innerHTML = stages.map((w) => {
       let text = w.open ? T.tidal_open : T.tidal_closed;
-      if (w.pending_close) text += `（${T.pending_close}）`;
-      if (stages.length < 2) return esc(text);
-      return `<span class="tidal-stage" data-stage="${esc(w.window)}">${esc(T.window_no.replace('{n}', w.window))} ${esc(text)}</span>`;
+      if (w.pending_close) text = note(text, T.pending_close);
+      const name = stages.length < 2 ? '' : `${T.window_no.replace('{n}', w.window)} `;
+      return `<span class="tidal-stage" data-stage="${esc(w.window)}">${esc(name + text)}</span>`;
     }).join(' · ');
-    const reasons = stages.map((w) => w.reason_text).filter(Boolean); // in the page's language, not the log's English
-    $('tidal-reason').textContent = [t.override ? T['override_' + t.override] : T.auto, ...new Set(reasons)].join(' · ');
+    // Each stage's reason beside its own state; when the window's state is not what the rule decided (opened or
+    // closed by hand at the counter), say so instead of a reason that contradicts the state.
+    const lines = [t.override ? T['override_' + t.override] : T.auto];
+    for (const w of stages) {
+      const name = stages.length < 2 ? '' : `${T.window_no.replace('{n}', w.window)}${T.colon}`;
+      let why = w.reason_text || '';
+      if (!t.override && w.rule_open !== null && w.rule_open !== undefined && w.rule_open !== w.open) {
+        why = why ? note(w.open ? T.rule_would_close : T.rule_would_open, why) : (w.open ? T.rule_would_close : T.rule_would_open);
+      }
+      if (why) lines.push(name + why);
+    }
+    $('tidal-reason').innerHTML = lines.map((l) => `<div>${esc(l)}</div>`).join('') +
+      stages.filter((w) => w.open && !staffed(w.window)).map((w) =>
+        `<div class="needs-staff" data-needs-staff="${esc(w.window)}">${esc(T.window_no.replace('{n}', w.window) + T.colon + T.needs_staff)}</div>`).join('');
     document.querySelectorAll('[data-tidal]').forEach((b) => b.setAttribute('aria-pressed', String((t.override || 'auto') === b.dataset.tidal)));
   }
   // --- today's duty roster (值班领导, 值班窗口, 咨询引导) ------------------------------------------------------------
@@ -183,14 +231,14 @@
     await guarded(async () => {
       const d = await api('GET', '/roster/today');
       const who = (p) => (p ? esc(p.name) : T.duty_none);
-      const guides = (d.guides || []).map(who).join('、') || T.duty_none;
-      $('duty').innerHTML = `<div>${T.duty_leader}：<b id="duty-leader">${who(d.leader)}</b></div>` +
-        `<div>${T.duty_clerk}：${who(d.clerk)}</div><div>${T.duty_guides}：${guides}</div>`;
+      const guides = (d.guides || []).map(who).join(T.sep) || T.duty_none;
+      $('duty').innerHTML = `<div>${esc(T.duty_leader + T.colon)}<b id="duty-leader">${who(d.leader)}</b></div>` +
+        `<div>${esc(T.duty_clerk + T.colon)}${who(d.clerk)}</div><div>${esc(T.duty_guides + T.colon)}${guides}</div>`;
     });
   }
   async function loadTidal() { await guarded(async () => renderTidal(await api('GET', '/hall/tidal'))); }
   async function setTidal(mode) {
-    try { renderTidal(await api('POST', '/hall/tidal', {mode})); flash(T.tidal_done, true); } catch (e) { flash(e.message); }
+    try { renderTidal(await api('POST', '/hall/tidal', {mode})); flash(T.tidal_done, true); } catch (e) { if (e.status !== 401) flash(e.message); }
   }
 
   // --- charts -----------------------------------------------------------------------------------------------------

@@ -29,16 +29,19 @@
     }
     $('report-meta').textContent = T.loading;
     let r;
-    try { r = await api('GET', '/reports?' + q.toString()); } catch (err) { if (err.status === 401) location.reload(); flash(err.message); return; }
+    try { r = await api('GET', '/reports?' + q.toString()); } catch (err) { if (err.status !== 401) flash(err.message); return; } // 401: manager_common shows the login
     if (!form.elements.date.value) form.elements.date.value = r.to === r.from ? r.from : '';
     $('report-meta').textContent = `${r.hall.name} · ${T.period} ${r.from}${r.to !== r.from ? ' – ' + r.to : ''} · ${T.generated} ${r.generated_at.slice(0, 16).replace('T', ' ')}`;
     const table = $('report');
     table.tHead.innerHTML = `<tr><th>${esc(T.key)}</th><th>${esc(T.name)}</th>` +
       r.columns.map((c) => `<th class="n" data-col="${c.key}" title="${esc(HINTS[c.key] || '')}">${esc(c.label)}</th>`).join('') + '</tr>';
     const row = (x, total) => `<tr data-key="${esc(x.key === null ? '' : String(x.key))}"${total ? ' class="total"' : ''}>` +
-      `<td>${esc(total ? '' : x.key === null ? '' : String(x.key))}</td><td>${esc(total ? T.total : x.label)}</td>` +
+      `<td>${esc(total ? '' : x.key_text ?? (x.key === null ? '' : String(x.key)))}</td><td>${esc(total ? T.total : x.label)}</td>` +
       x.cells.map((cell, i) => `<td class="n" data-col="${r.columns[i].key}">${esc(cell)}</td>`).join('') + '</tr>';
     table.tBodies[0].innerHTML = r.rows.map((x) => row(x, false)).join('');
     table.tFoot.innerHTML = r.by === 'hall' ? '' : row(r.total, true);
+    // what each figure means, on the page (the column headers carry the same text as a tooltip)
+    $('definitions-list').innerHTML = r.columns.filter((c) => HINTS[c.key]).map((c) =>
+      `<div><dt>${esc(c.label)}</dt><dd>${esc(HINTS[c.key])}</dd></div>`).join('');
   }
 })();
