@@ -212,3 +212,21 @@ def test_login_page_has_a_language_switch_and_english_states(browser, live_serve
         shot(page, "fix-en-closed")
     finally:
         context.close()
+
+
+def test_a_session_ended_elsewhere_returns_the_console_to_its_login_form(browser, live_server) -> None:
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    context, page = console(browser, url, "clerk3")
+    try:
+        expect(page.locator('[data-act="pause"]')).to_be_enabled(timeout=5000)
+        # The clerk logs out on another PC: logout ends every session of the account (docs/security.md).
+        other = staff_session(url, "clerk3")
+        assert other.post(f"{url}/api/v1/auth/logout", timeout=10).status_code == 204
+        page.keyboard.press("F1")
+        expect(page.locator("#login")).to_be_visible(timeout=5000)
+        expect(page.locator("#console")).to_be_hidden()
+        expect(page.locator("#session-ended")).to_have_text("登录已失效，请重新登录")
+    finally:
+        context.close()
