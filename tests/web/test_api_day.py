@@ -128,6 +128,7 @@ def test_transfer_to_a_window_first_is_served_next_there(kiosk, staff) -> None:
     code = item_code(kiosk)
     t1, t2, t3 = (issue(kiosk, [code]) for _ in range(3))
     c1, c2 = staff("clerk1"), staff("clerk2")
+    act(c2, 2, "presence")  # a transfer goes only to a window somebody is signed in at
     act(c1, 1, "call-next"), act(c1, 1, "start")
     moved = act(c1, 1, "transfer", to_window=2, position="first")["ticket"]
     assert moved["status"] == "waiting" and moved["target_window"] == 2 and moved["first_window"] == 1
@@ -145,6 +146,7 @@ def test_transfer_last_goes_behind_everyone(kiosk, staff) -> None:
     code = item_code(kiosk)
     t1, t2, t3 = (issue(kiosk, [code]) for _ in range(3))
     c1, c2 = staff("clerk1"), staff("clerk2")
+    act(c2, 2, "presence")  # a transfer goes only to a window somebody is signed in at
     act(c1, 1, "call-next"), act(c1, 1, "start")
     act(c1, 1, "transfer", to_window=2, position="last")
     assert [act(c2, 2, "call-next")["ticket"]["number"] for _ in range(1)] == [t2["number"]]
