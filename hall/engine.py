@@ -258,6 +258,19 @@ class Engine:
         if window.clerk_id == actor.id and window.seen_at is not None:
             window.seen_at = now  # a heartbeat: no state change, no audit row
             return False
+        live = window.seen_at is not None and window.seen_at >= self._presence_cutoff(window.hall_id)
+        if window.clerk_id is not None and live:
+            # Someone else is signed in and beating: nobody (a supervisor included) silently displaces them.
+            other = window.clerk.display_name if window.clerk is not None else "其他工作人员"
+            raise Conflict(
+                f"{window.number}号窗口已由{other}签到，请其签退后（或签到超时后）再签到",
+                code="window_taken",
+                details={"window": window.number},
+            )
+        # A person is present at one window at a time: signing in here signs them out of the other one.
+        for other_window in tx.repo.windows(window.hall_id):
+            if other_window.id != window.id and other_window.clerk_id == actor.id and other_window.seen_at is not None:
+                self._sign_out(tx, actor, other_window, "moved")
         before = {"clerk_id": window.clerk_id if window.seen_at is not None else None}
         window.clerk_id, window.seen_at = actor.id, now
         tx.repo.flush()
@@ -1177,6 +1190,22 @@ class Engine:
                     self._sign_out(tx, actor, window, reason)
             return len(windows)
 
+    def release_windows(self, session: Any, actor: Actor, hall_id: int, user: Any) -> list[DomainEvent]:
+        """Sign ``user`` out, in the caller's transaction, of windows their account no longer lets them staff.
+
+        An admin deactivating an account signs it out everywhere; moving a clerk to another window signs them
+        out of the old one. Audited (``window.sign_out``, reason ``account_changed``); the caller publishes the
+        returned events after its commit.
+        """
+        tx = _Tx(Repository(session))
+        for window in tx.repo.windows(hall_id):
+            if window.clerk_id != user.id or window.seen_at is None:
+                continue
+            allowed = user.active and (user.role != "clerk" or user.window_number == window.number)
+            if not allowed:
+                self._sign_out(tx, actor, window, "account_changed")
+        return tx.events
+
     def _window_for_sign_out(self, tx: _Tx, actor: Actor, hall_id: int, number: int) -> Window:
         window = tx.repo.window(hall_id, number, lock=True)
         if window is None:
@@ -1206,6 +1235,11 @@ class Engine:
                     self._sign_out(tx, system, window, "timeout")
                     gone.append(window.number)
         return gone
+
+    def _presence_cutoff(self, hall_id: int) -> datetime:
+        """Beats older than this are stale: the person has timed out even if the sweep has not run yet."""
+        opts = merged_settings(self.reference(hall_id).settings)["presence"]
+        return self.clock.now() - timedelta(seconds=float(opts.get("timeout_seconds", 40)))
 
     def _presence_required(self, hall_id: int) -> bool:
         return bool(merged_settings(self.reference(hall_id).settings)["presence"].get("required", True))

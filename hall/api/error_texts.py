@@ -57,6 +57,7 @@ TEXTS = {
     "same_window": N_("不能转办到本窗口"),
     "slot_full": N_("该时段已约满，请选择其他时段"),
     "slot_past": N_("不能预约已经过去的时段"),
+    "window_taken": N_("该窗口已有工作人员签到，请其签退后（或签到超时后）再签到"),
     "ticket_ended": N_("号码已结束，不能打印"),
     "ticket_not_found": N_("号码不存在"),
     "ticket_not_today": N_("只能打印当天的号码"),
