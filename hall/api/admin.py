@@ -213,7 +213,10 @@ class AdminDeviceIn(Strict):
 class AdminDeviceConfigIn(Strict):
     """A device's new ``config`` (the same rules as when it is registered)."""
 
-    config = AdminDeviceIn._declared_fields["config"]
+    # Required: an empty body used to answer 200 and wipe the device's config.
+    config = ma.fields.Dict(
+        required=True, metadata={"description": AdminDeviceIn._declared_fields["config"].metadata["description"]}
+    )
 
 
 class AdminDeviceOut(ma.Schema):

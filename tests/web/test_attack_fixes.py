@@ -1,0 +1,62 @@
+"""Fixes for what an outside attacker found on the merged product (docs/security.md, "Attack findings")."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import error_code
+
+
+def _device(admin, name: str, kind: str, config: dict):
+    return admin.post("/api/v1/admin/devices", json={"name": name, "kind": kind, "config": config})
+
+
+def test_a_device_config_put_needs_a_config(staff) -> None:
+    admin = staff("admin")
+    assert _device(admin, "printer-5", "printer", {"url": "tcp://127.0.0.1:9105"}).status_code == 201
+    r = admin.put("/api/v1/admin/devices/printer-5", json={})
+    assert r.status_code == 422, "an empty body wiped the config"
+    assert "config" in str(r.get_json()["error"])
+    r = admin.put("/api/v1/admin/devices/printer-5", json={"config": {"url": "tcp://127.0.0.1:9106"}})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["tcp://localhost:22", "tcp://127.0.0.1:6379", "tcp://127.0.0.1:9110"])
+def test_printer_urls_only_on_printer_ports(staff, url) -> None:
+    r = _device(staff("admin"), "printer-x", "printer", {"url": url})
+    assert r.status_code == 422 and error_code(r) == "device_port_refused", r.get_json()
+    assert "9100–9109" in r.get_json()["error"]["message"]
+
+
+def test_printer_url_errors_are_chinese_and_list_what_is_accepted(staff) -> None:
+    admin = staff("admin")
+    for url in ("gopher://127.0.0.1:70/", "file:///etc/hosts", "http://127.0.0.1:9100"):
+        r = _device(admin, "printer-x", "printer", {"url": url})
+        message = r.get_json()["error"]["message"]
+        assert r.status_code == 422 and error_code(r) == "device_url_refused", r.get_json()
+        assert "unknown printer connection" not in message
+        assert "tcp://主机:端口、usb://厂商号:产品号、serial:///dev/…" in message
+        assert not re.search(r"\b(use|must|unknown)\b", message), message
+    r = _device(admin, "printer-x", "printer", {"url": "tcp://127.0.0.1:9100", "width_mm": 100})
+    assert r.status_code == 422 and "58 或 80" in r.get_json()["error"]["message"]
+    r = admin.post(
+        "/api/v1/admin/devices?lang=en",
+        json={"name": "printer-x", "kind": "printer", "config": {"url": "gopher://x:1"}},
+    )
+    message = r.get_json()["error"]["message"]
+    assert r.status_code == 422 and "tcp://" in message and not re.search(r"[\u4e00-\u9fff]", message), message
+
+
+def test_the_printer_ports_are_set_in_the_hall_toml() -> None:
+    from devices.policy import toml_hosts
+    from hall import config as hall_config
+
+    assert toml_hosts({}).printer_ports == frozenset(range(9100, 9110))
+    hosts = toml_hosts({"admin_devices": {"printer_ports": [9200, "9300-9301"]}})
+    assert hosts.printer_ports == {9200, 9300, 9301}
+    data = hall_config.load(None)
+    data["admin_devices"] = {"printer_ports": ["22-"]}
+    with pytest.raises(hall_config.ConfigError, match="printer_ports"):
+        hall_config.validate(data, "hall.toml")
