@@ -60,3 +60,33 @@ def test_the_printer_ports_are_set_in_the_hall_toml() -> None:
     data["admin_devices"] = {"printer_ports": ["22-"]}
     with pytest.raises(hall_config.ConfigError, match="printer_ports"):
         hall_config.validate(data, "hall.toml")
+
+
+INVISIBLE_NAMES = ["\u200b", "\u200b\u200c\u200d", "\ufeff", "   ", "\u3000", " \u200b ", "\u2060", "\u3164"]
+BIDI_AND_SEPARATORS = ["周\u200f国平", "周\u200e国平", "周\u061c国平", "周\u2028国平", "周\u2029国平"]
+
+
+@pytest.mark.parametrize("bad", INVISIBLE_NAMES + BIDI_AND_SEPARATORS)
+def test_names_that_show_nothing_or_reorder_are_refused(staff, bad) -> None:
+    admin = staff("admin")
+    r = admin.put("/api/v1/admin/staff/clerk1", json={"display_name": bad})
+    assert r.status_code == 422 and "display_name" in str(r.get_json()["error"]), r.get_json()
+    assert admin.put("/api/v1/admin/windows/1", json={"name": bad}).status_code == 422
+    r = admin.post(
+        "/api/v1/admin/items",
+        json={"code": "ZZ001", "name": bad, "handling_class": "立办立结", "queue": "A"},
+    )
+    assert r.status_code == 422 and "'name'" in str(r.get_json()["error"]["details"]), r.get_json()
+    assert "handling_class" not in str(r.get_json()["error"]["details"])
+
+
+def test_a_name_with_a_real_character_and_a_joiner_is_kept(staff) -> None:
+    r = staff("admin").put("/api/v1/admin/staff/clerk1", json={"display_name": "周国平"})
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("bad", ["password\u200b1", "pass\u202eword1", "password\u00071", "pass\u2028word1"])
+def test_passwords_with_control_or_format_characters_are_refused(staff, bad) -> None:
+    r = staff("admin").post("/api/v1/admin/staff/clerk1/password", json={"password": bad})
+    assert r.status_code == 422, r.get_json()
+    assert bad not in r.get_data(as_text=True)
