@@ -90,3 +90,26 @@ def test_passwords_with_control_or_format_characters_are_refused(staff, bad) -> 
     r = staff("admin").post("/api/v1/admin/staff/clerk1/password", json={"password": bad})
     assert r.status_code == 422, r.get_json()
     assert bad not in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:6666", "localhost:22", "192.168.1.10:8080"])
+def test_a_tracking_link_only_on_the_servers_own_port(app, kiosk, host) -> None:
+    from tests.factories import item_code
+
+    code = item_code(kiosk)
+    r = kiosk.post("/api/v1/tickets", json={"items": [code]}, headers={"Host": host})
+    assert r.status_code == 400 and error_code(r) == "untrusted_host", r.get_json()
+    body = r.get_data(as_text=True)
+    assert "HALL_" not in body and host not in body, "no server settings (nor the host) echoed to the client"
+    assert r.get_json()["error"]["message"] == "请求地址不受信任"
+    name = host.rsplit(":", 1)[0]
+    own = kiosk.post(
+        "/api/v1/tickets",
+        json={"items": [code]},
+        headers={"Host": host},
+        environ_overrides={"SERVER_PORT": host.rsplit(":", 1)[1]},
+    )
+    assert own.status_code == 201 and own.get_json()["ticket"]["track_url"].startswith(f"http://{host}/t/")
+    assert name in own.get_json()["ticket"]["track_url"]
+    plain = kiosk.post("/api/v1/tickets", json={"items": [code]}, headers={"Host": name})
+    assert plain.status_code == 201, "no port: the default port, which the test server listens on"
