@@ -175,6 +175,16 @@ def init_app(app: Flask) -> None:
 
     api.register_blueprint(admin.blp)
 
+    @app.after_request
+    def _api_options(response: Any) -> Any:
+        # Flask answers OPTIONS itself with 200 and an empty text/html body; the API has no CORS, so say only
+        # which methods exist: 204 with its Allow header and no body.
+        if request.method == "OPTIONS" and request.path.startswith("/api/") and response.status_code == 200:
+            response.status_code = 204
+            response.set_data(b"")
+            response.headers.pop("Content-Type", None)
+        return response
+
     @app.errorhandler(HallError)
     def _hall_error(exc: HallError) -> Any:
         # A fixed message has its English in messages.po (``?lang=en``); one with values in it stays Chinese.

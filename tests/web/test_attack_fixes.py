@@ -113,3 +113,24 @@ def test_a_tracking_link_only_on_the_servers_own_port(app, kiosk, host) -> None:
     assert name in own.get_json()["ticket"]["track_url"]
     plain = kiosk.post("/api/v1/tickets", json={"items": [code]}, headers={"Host": name})
     assert plain.status_code == 201, "no port: the default port, which the test server listens on"
+
+
+def test_api_refusals_are_json_even_from_the_http_server(app) -> None:
+    import threading
+
+    import requests
+    from werkzeug.serving import make_server
+
+    r = app.test_client().options("/api/v1/tickets")
+    assert r.status_code == 204 and not r.get_data() and "POST" in r.headers["Allow"]
+    assert "text/html" not in r.headers.get("Content-Type", "")
+    server = make_server("127.0.0.1", 0, app, threaded=True)  # the real werkzeug server
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        long = requests.get(f"http://127.0.0.1:{server.server_port}/api/v1/tickets?q={'x' * 80000}", timeout=10)
+    finally:
+        server.shutdown()
+        thread.join()
+    assert long.status_code == 414 and long.headers["Content-Type"].startswith("application/json"), long.text
+    assert long.json()["error"]["code"] == "bad_request" and long.json()["error"]["details"]["status"] == 414
