@@ -16,13 +16,13 @@ from hall.engine import PRIORITY_GROUPS
 # control characters and bidi overrides garble screens, slips and exports. \t, \r and \n only in multi-line text.
 # Bidi marks (LRM, RLM, ALM) reorder what follows them just as well; line and paragraph separators (U+2028/9)
 # break one-line fields (a name on a slip, a CSV cell, a JS string) as a newline would.
-_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd"  # and U+FFFD: invalid UTF-8 in a URL
 _BAD_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029{_BIDI}]")
 _BAD_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_BIDI}]")
 TEXT_ERROR = "含有不允许的字符（控制字符或无效的Unicode）"
-TEXT_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+TEXT_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*$"
 TEXT_PATTERN_MULTILINE = (
-    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*$"
 )
 # Characters that show nothing: a name made only of these (or of spaces) is a blank name on every screen.
 _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")

@@ -134,3 +134,26 @@ def test_api_refusals_are_json_even_from_the_http_server(app) -> None:
         thread.join()
     assert long.status_code == 414 and long.headers["Content-Type"].startswith("application/json"), long.text
     assert long.json()["error"]["code"] == "bad_request" and long.json()["error"]["details"]["status"] == 414
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/cases?status=bogus", "/api/v1/reviews?status=bogus", "/api/v1/hall/audit?actor=%FF"],
+)
+def test_unknown_filter_values_are_refused_not_an_empty_list(staff, url) -> None:
+    r = staff("manager").get(url)
+    assert r.status_code == 422 and error_code(r) == "invalid", (url, r.get_json())
+
+
+def test_known_filter_values_still_list(staff) -> None:
+    manager = staff("manager")
+    assert manager.get("/api/v1/cases?status=open").status_code == 200
+    assert manager.get("/api/v1/reviews?status=submitted").status_code == 200
+    assert manager.get("/api/v1/hall/audit?actor=clerk1").status_code == 200
+
+
+def test_an_unknown_hall_is_404_for_staff_too(staff, client) -> None:
+    r = staff("manager").get("/api/v1/hall/load?hall=nohall")
+    assert r.status_code == 404 and error_code(r) == "hall_not_found", r.get_json()
+    assert client.get("/api/v1/hall/status?hall=nohall").status_code == 404
+    assert staff("manager").get("/api/v1/hall/load?hall=demo").status_code == 200
