@@ -1033,8 +1033,27 @@ class Engine:
         """The citizen gives up a waiting number (from the tracking page or at the guide desk)."""
         with self._tx() as tx:
             ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
+            if actor.role == "clerk":
+                self._check_clerk_may_cancel(tx, actor, hall_id, ticket)
             self._move(tx, ticket, Action.CANCEL, actor)
             return self._view(tx.repo, ticket)
+
+    def _check_clerk_may_cancel(self, tx: _Tx, actor: Actor, hall_id: int, ticket: Ticket) -> None:
+        """A clerk cancels a number of their own window's queues (or sent to their window), or at the guide desk.
+
+        Cancelling takes a citizen out of the queue for good, so another window's clerk may not do it; the guide
+        on duty today does it at the citizen's request (咨询引导), and supervisors may always.
+        """
+        window = tx.repo.window(hall_id, actor.window_number) if actor.window_number is not None else None
+        if window is not None and (ticket.queue_code in (window.queues or []) or ticket.target_window == window.number):
+            return
+        from hall.roster import Roster  # the roster module builds on the engine
+
+        today = numbering.service_day(self.clock.now(), self.reference(hall_id).timezone)
+        guides = Roster(self).day(hall_id, today).get("guides") or []
+        if any(g and g.get("username") == actor.name for g in guides):
+            return
+        raise Forbidden("只能取消本窗口队列的号码；其他号码请群众到咨询引导台或由值班领导取消", code="not_your_queue")
 
     def record(
         self,

@@ -157,3 +157,19 @@ def test_an_unknown_hall_is_404_for_staff_too(staff, client) -> None:
     assert r.status_code == 404 and error_code(r) == "hall_not_found", r.get_json()
     assert client.get("/api/v1/hall/status?hall=nohall").status_code == 404
     assert staff("manager").get("/api/v1/hall/load?hall=demo").status_code == 200
+
+
+def test_a_clerk_cancels_only_numbers_of_their_own_windows_queues(kiosk, staff, svc) -> None:
+    from hall import audit
+    from tests.factories import issue
+
+    special = issue(kiosk, ["RS001"])  # queue R: served at window 8 only
+    r = staff("clerk2").post(f"/api/v1/tickets/{special['id']}/cancel", json={})
+    assert r.status_code == 403 and error_code(r) == "not_your_queue", r.get_json()
+    assert staff("clerk8").post(f"/api/v1/tickets/{special['id']}/cancel", json={}).status_code == 200
+    other = issue(kiosk, ["RS002"])
+    assert staff("leader").post(f"/api/v1/tickets/{other['id']}/cancel", json={}).status_code == 200
+    normal = issue(kiosk)
+    assert staff("clerk2").post(f"/api/v1/tickets/{normal['id']}/cancel", json={}).status_code == 200
+    actors = [row["actor"] for row in audit.search(svc.db, svc.hall_id, action="ticket.cancel")]
+    assert sorted(actors) == ["clerk2", "clerk8", "leader"], actors
