@@ -173,3 +173,14 @@ def test_a_clerk_cancels_only_numbers_of_their_own_windows_queues(kiosk, staff, 
     assert staff("clerk2").post(f"/api/v1/tickets/{normal['id']}/cancel", json={}).status_code == 200
     actors = [row["actor"] for row in audit.search(svc.db, svc.hall_id, action="ticket.cancel")]
     assert sorted(actors) == ["clerk2", "clerk8", "leader"], actors
+
+
+def test_bookings_read_back_in_the_halls_local_time(client, staff) -> None:
+    from tests.web.test_appointments import MONDAY, at, book
+
+    booked = book(client, at("14:00"))
+    slot = (booked.get("booking") or booked)["slot_start"]
+    assert slot.endswith("+08:00") and "T14:00" in slot, booked
+    listed = staff("clerk1").get("/api/v1/appointments", query_string={"day": MONDAY}).get_json()["bookings"]
+    assert [b["slot_start"] for b in listed] == [slot], "the day list said 06:00+00:00"
+    assert listed[0]["slot_end"].endswith("+08:00")
