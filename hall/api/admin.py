@@ -54,11 +54,9 @@ class AdminItemFields(Strict):
     time_limit_days = ma.fields.Integer(validate=validate.Range(0, 365))
     service_minutes = ma.fields.Float(validate=validate.Range(0.5, 480))
     online = ma.fields.Boolean()
-    materials = ma.fields.List(
-        ma.fields.String(validate=[validate.Length(1, 200), VisibleText()]), validate=validate.Length(max=50)
-    )
+    materials = ma.fields.List(ma.fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=50))
     keywords = ma.fields.List(
-        ma.fields.String(validate=[validate.Length(1, 20), VisibleText()]),
+        ma.fields.String(validate=validate.Length(1, 20)),  # blank entries are dropped, not refused
         validate=validate.Length(max=30),
         metadata={"description": "words citizens use (医保卡…), matched by the kiosk's search"},
     )
