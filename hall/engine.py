@@ -1038,6 +1038,58 @@ class Engine:
             self._move(tx, ticket, Action.CANCEL, actor)
             return self._view(tx.repo, ticket)
 
+    def verify_priority(self, actor: Actor, hall_id: int, window_number: int, verified: bool) -> dict[str, Any]:
+        """The clerk's check of the called green-channel number: confirm it, or send it to the normal queue.
+
+        A downgraded number goes back to waiting in its item's normal queue at its own place (its sort key is its
+        issue time), without the green channel; both outcomes are audited.
+        """
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            if ticket.priority is None:
+                raise Conflict(f"号码{ticket.number}不是绿色通道号码", code="not_priority")
+            if verified:
+                if not priority_verified(ticket.priority, ticket.id_masked, ticket.priority_checked_by):
+                    ticket.priority_checked_by = actor.name
+                    self._audit(
+                        tx,
+                        actor,
+                        "ticket.priority_verified",
+                        hall_id=hall_id,
+                        target=ticket.number,
+                        window=window.number,
+                        before={"priority_verified": False},
+                        after={"priority": ticket.priority, "priority_verified": True},
+                    )
+                return self._view(tx.repo, ticket, window=window)
+            if ticket.status != State.CALLED.value:
+                raise Conflict(
+                    f"号码{ticket.number}已开始办理，不能改回普通号；请在开始办理前核验",
+                    code="invalid_transition",
+                    details={"state": ticket.status, "action": "priority_downgrade"},
+                )
+            items = [ti.item for ti in ticket.items if ti.item is not None]
+            queue_code = items[0].queue_code if items else ticket.queue_code
+            if tx.repo.queues(hall_id).get(queue_code) is None:
+                raise Invalid(f"事项配置的队列{queue_code}不存在", code="bad_queue")
+            before_priority, before_queue = ticket.priority, ticket.queue_code
+            self._move(tx, ticket, Action.REQUEUE, actor, window, audit_action="ticket.priority_requeue")
+            ticket.priority, ticket.queue_code, ticket.priority_checked_by = None, queue_code, None
+            self._audit(
+                tx,
+                actor,
+                "ticket.priority_downgrade",
+                hall_id=hall_id,
+                target=ticket.number,
+                window=window.number,
+                before={"priority": before_priority, "queue": before_queue},
+                after={"priority": None, "queue": queue_code},
+            )
+            self._free_window(window)
+            tx.repo.flush()
+            return self._view(tx.repo, ticket, window=window)
+
     def _check_clerk_may_cancel(self, tx: _Tx, actor: Actor, hall_id: int, ticket: Ticket) -> None:
         """A clerk cancels a number of their own window's queues (or sent to their window), or at the guide desk.
 
@@ -1460,7 +1512,7 @@ class Engine:
             "missing_materials": list(ticket.missing_materials or []),
             "parked_until": ticket.parked_until.isoformat() if ticket.parked_until else None,
             "id_masked": ticket.id_masked,
-            "priority_verified": priority_verified(ticket.priority, ticket.id_masked),
+            "priority_verified": priority_verified(ticket.priority, ticket.id_masked, ticket.priority_checked_by),
             "track_token": ticket.track_token,
         }
 
@@ -1476,15 +1528,15 @@ def _checked_id(id_number: str, priority: str | None, day: date) -> str:
     return idcard.normalise(id_number)
 
 
-def priority_verified(priority: str | None, id_masked: str | None) -> bool | None:
-    """Was the green-channel claim checked when the number was taken? None for a normal ticket.
+def priority_verified(priority: str | None, id_masked: str | None, checked_by: str | None = None) -> bool | None:
+    """Was the green-channel claim checked (at issue, or by the clerk at the window)? None for a normal ticket.
 
     Only the elderly group is checked by machine (age from the 身份证 number). A ticket taken with 跳过 (no ID),
-    and every other group (残疾人证, 退役军人证… are shown at the window), is 待核验: the clerk checks it.
+    and every other group (残疾人证, 退役军人证… are shown at the window), is 待核验 until the clerk checks it.
     """
     if priority is None:
         return None
-    return priority == "elderly" and id_masked is not None
+    return checked_by is not None or (priority == "elderly" and id_masked is not None)
 
 
 def _item_brief(item: ItemRef) -> dict[str, Any]:

@@ -63,6 +63,7 @@ TEXTS = {
     "bad_device_config": N_("设备设置有误，请对照设备说明检查"),
     "untrusted_host": N_("请求地址不受信任"),
     "not_your_queue": N_("只能取消本窗口队列的号码；其他号码请群众到咨询引导台或由值班领导取消"),
+    "not_priority": N_("当前号码不是绿色通道号码"),
     "window_taken": N_("该窗口已有工作人员签到，请其签退后（或签到超时后）再签到"),
     "ticket_ended": N_("号码已结束，不能打印"),
     "ticket_not_found": N_("号码不存在"),

@@ -374,6 +374,15 @@ class LoadOut(ma.Schema):
     )
 
 
+class WindowPriorityIn(Strict):
+    """The clerk's check of a 待核验 green-channel number."""
+
+    verified = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "true: the document was shown (已核验); false: back to the normal queue"},
+    )
+
+
 class HallQuery(Input):
     """Optional hall code for staff who see several halls."""
 

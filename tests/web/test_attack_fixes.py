@@ -184,3 +184,34 @@ def test_bookings_read_back_in_the_halls_local_time(client, staff) -> None:
     listed = staff("clerk1").get("/api/v1/appointments", query_string={"day": MONDAY}).get_json()["bookings"]
     assert [b["slot_start"] for b in listed] == [slot], "the day list said 06:00+00:00"
     assert listed[0]["slot_end"].endswith("+08:00")
+
+
+def test_the_clerk_confirms_or_downgrades_an_unverified_green_channel_number(app, kiosk, staff, svc) -> None:
+    from hall import audit
+    from tests.factories import act, issue
+
+    clerk = staff("clerk1")
+    early = issue(kiosk)  # a normal number issued before the green-channel claims
+    claim = issue(kiosk, ["YB003"], priority="disabled")
+    assert claim["priority_verified"] is False, "a self-declared group is 待核验"
+    called = act(clerk, 1, "call-next")["ticket"]
+    assert called["id"] == claim["id"], "the green channel is called first"
+    # The clerk saw no 残疾人证: back to the normal queue, at its issue-time place (behind ``early`` only).
+    r = clerk.post("/api/v1/windows/1/priority", json={"verified": False})
+    assert r.status_code == 200, r.get_json()
+    moved = r.get_json()["ticket"]
+    assert moved["status"] == "waiting" and moved["priority"] is None and moved["queue"] != "L", moved
+    assert act(clerk, 1, "call-next")["ticket"]["id"] == early["id"]
+    act(clerk, 1, "no-show")
+    assert act(clerk, 1, "call-next")["ticket"]["id"] == claim["id"], "its place by issue time was kept"
+    # Another claim, this time with the document shown: confirmed and marked 已核验.
+    act(clerk, 1, "start")
+    act(clerk, 1, "complete")
+    second = issue(kiosk, ["YB003"], priority="veteran")
+    act(clerk, 1, "call-next")
+    ok = clerk.post("/api/v1/windows/1/priority", json={"verified": True})
+    assert ok.status_code == 200 and ok.get_json()["ticket"]["priority_verified"] is True, ok.get_json()
+    assert staff("manager").get(f"/api/v1/tickets/{second['id']}").get_json()["ticket"]["priority_verified"] is True
+    assert clerk.post("/api/v1/windows/2/priority", json={"verified": True}).status_code == 403
+    rows = {row["action"]: row["actor"] for row in audit.search(svc.db, svc.hall_id, action="ticket.priority")}
+    assert rows.get("ticket.priority_downgrade") == "clerk1" and rows.get("ticket.priority_verified") == "clerk1"

@@ -118,6 +118,7 @@ for action in (
     "start",
     "complete",
     "transfer",
+    "priority",
     "park",
     "resume",
     "pause",
