@@ -407,7 +407,10 @@ class Admin:
                 if key in data:
                     setattr(user, column, data[key])
             session.flush()
+            # A deactivated or moved clerk leaves the old window at once, not when the presence sweep notices.
+            events = self.engine.release_windows(session, actor, hall_id, user)
             after = user_view(user)
+        self.engine.bus.publish(events)
         self._done(actor, hall_id, "admin.user.update", f"user {username}", before, after)
         return after
 

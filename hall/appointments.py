@@ -8,7 +8,7 @@ Core module: no Flask, Socket.IO, serial or escpos.
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -342,14 +342,20 @@ class Appointments:
             client=actor.client,
         )
 
-    @staticmethod
-    def _view(b: Booking, item_name: str) -> dict[str, Any]:
+    def _view(self, b: Booking, item_name: str) -> dict[str, Any]:
+        # In the hall's local time, as the slots and the booking answer are: a stored booking read back from
+        # the database came out in UTC ("01:00+00:00" for a 09:00 slot).
+        tz = ZoneInfo(self.engine.reference(b.hall_id).timezone)
+
+        def local(at: datetime) -> str:
+            return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(tz).isoformat()
+
         return {
             "code": b.code,
             "item": {"code": b.item_code, "name": item_name},
             "day": b.day.isoformat(),
-            "slot_start": b.slot_start.isoformat(),
-            "slot_end": b.slot_end.isoformat(),
+            "slot_start": local(b.slot_start),
+            "slot_end": local(b.slot_end),
             "status": b.status,
             "status_name": _STATUS[b.status],
             "id_masked": b.id_masked,

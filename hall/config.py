@@ -98,6 +98,13 @@ def validate(data: dict[str, Any], where: str = "config") -> None:
     hosts = (data.get("admin_devices") or {}).get("allowed_hosts", [])
     if not isinstance(hosts, list) or not all(isinstance(h, str) and h.strip() for h in hosts):
         raise ConfigError(f"{where}: [admin_devices] allowed_hosts must be a list of host names, addresses or networks")
+    if "printer_ports" in (data.get("admin_devices") or {}):
+        from devices.policy import parse_ports
+
+        try:
+            parse_ports(data["admin_devices"]["printer_ports"])
+        except ValueError as exc:
+            raise ConfigError(f'{where}: [admin_devices] printer_ports: {exc} (e.g. [9100, "9200-9203"])') from None
     try:
         schedule.check_opens(schedule.parse_hours(data.get("hours") or {}))
     except (ValueError, KeyError, TypeError) as exc:

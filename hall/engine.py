@@ -258,6 +258,19 @@ class Engine:
         if window.clerk_id == actor.id and window.seen_at is not None:
             window.seen_at = now  # a heartbeat: no state change, no audit row
             return False
+        live = window.seen_at is not None and window.seen_at >= self._presence_cutoff(window.hall_id)
+        if window.clerk_id is not None and live:
+            # Someone else is signed in and beating: nobody (a supervisor included) silently displaces them.
+            other = window.clerk.display_name if window.clerk is not None else "其他工作人员"
+            raise Conflict(
+                f"{window.number}号窗口已由{other}签到，请其签退后（或签到超时后）再签到",
+                code="window_taken",
+                details={"window": window.number},
+            )
+        # A person is present at one window at a time: signing in here signs them out of the other one.
+        for other_window in tx.repo.windows(window.hall_id):
+            if other_window.id != window.id and other_window.clerk_id == actor.id and other_window.seen_at is not None:
+                self._sign_out(tx, actor, other_window, "moved")
         before = {"clerk_id": window.clerk_id if window.seen_at is not None else None}
         window.clerk_id, window.seen_at = actor.id, now
         tx.repo.flush()
@@ -1064,8 +1077,79 @@ class Engine:
         """The citizen gives up a waiting number (from the tracking page or at the guide desk)."""
         with self._tx() as tx:
             ticket = self._ticket_in_hall(tx, actor, hall_id, ticket_id)
+            if actor.role == "clerk":
+                self._check_clerk_may_cancel(tx, actor, hall_id, ticket)
             self._move(tx, ticket, Action.CANCEL, actor)
             return self._view(tx.repo, ticket)
+
+    def verify_priority(self, actor: Actor, hall_id: int, window_number: int, verified: bool) -> dict[str, Any]:
+        """The clerk's check of the called green-channel number: confirm it, or send it to the normal queue.
+
+        A downgraded number goes back to waiting in its item's normal queue at its own place (its sort key is its
+        issue time), without the green channel; both outcomes are audited.
+        """
+        with self._tx() as tx:
+            window = self._window(tx, actor, hall_id, window_number)
+            ticket = self._current(tx, window)
+            if ticket.priority is None:
+                raise Conflict(f"号码{ticket.number}不是绿色通道号码", code="not_priority")
+            if verified:
+                if not priority_verified(ticket.priority, ticket.id_masked, ticket.priority_checked_by):
+                    ticket.priority_checked_by = actor.name
+                    self._audit(
+                        tx,
+                        actor,
+                        "ticket.priority_verified",
+                        hall_id=hall_id,
+                        target=ticket.number,
+                        window=window.number,
+                        before={"priority_verified": False},
+                        after={"priority": ticket.priority, "priority_verified": True},
+                    )
+                return self._view(tx.repo, ticket, window=window)
+            if ticket.status != State.CALLED.value:
+                raise Conflict(
+                    f"号码{ticket.number}已开始办理，不能改回普通号；请在开始办理前核验",
+                    code="invalid_transition",
+                    details={"state": ticket.status, "action": "priority_downgrade"},
+                )
+            items = [ti.item for ti in ticket.items if ti.item is not None]
+            queue_code = items[0].queue_code if items else ticket.queue_code
+            if tx.repo.queues(hall_id).get(queue_code) is None:
+                raise Invalid(f"事项配置的队列{queue_code}不存在", code="bad_queue")
+            before_priority, before_queue = ticket.priority, ticket.queue_code
+            self._move(tx, ticket, Action.REQUEUE, actor, window, audit_action="ticket.priority_requeue")
+            ticket.priority, ticket.queue_code, ticket.priority_checked_by = None, queue_code, None
+            self._audit(
+                tx,
+                actor,
+                "ticket.priority_downgrade",
+                hall_id=hall_id,
+                target=ticket.number,
+                window=window.number,
+                before={"priority": before_priority, "queue": before_queue},
+                after={"priority": None, "queue": queue_code},
+            )
+            self._free_window(window)
+            tx.repo.flush()
+            return self._view(tx.repo, ticket, window=window)
+
+    def _check_clerk_may_cancel(self, tx: _Tx, actor: Actor, hall_id: int, ticket: Ticket) -> None:
+        """A clerk cancels a number of their own window's queues (or sent to their window), or at the guide desk.
+
+        Cancelling takes a citizen out of the queue for good, so another window's clerk may not do it; the guide
+        on duty today does it at the citizen's request (咨询引导), and supervisors may always.
+        """
+        window = tx.repo.window(hall_id, actor.window_number) if actor.window_number is not None else None
+        if window is not None and (ticket.queue_code in (window.queues or []) or ticket.target_window == window.number):
+            return
+        from hall.roster import Roster  # the roster module builds on the engine
+
+        today = numbering.service_day(self.clock.now(), self.reference(hall_id).timezone)
+        guides = Roster(self).day(hall_id, today).get("guides") or []
+        if any(g and g.get("username") == actor.name for g in guides):
+            return
+        raise Forbidden("只能取消本窗口队列的号码；其他号码请群众到咨询引导台或由值班领导取消", code="not_your_queue")
 
     def record(
         self,
@@ -1221,6 +1305,22 @@ class Engine:
                     self._sign_out(tx, actor, window, reason)
             return len(windows)
 
+    def release_windows(self, session: Any, actor: Actor, hall_id: int, user: Any) -> list[DomainEvent]:
+        """Sign ``user`` out, in the caller's transaction, of windows their account no longer lets them staff.
+
+        An admin deactivating an account signs it out everywhere; moving a clerk to another window signs them
+        out of the old one. Audited (``window.sign_out``, reason ``account_changed``); the caller publishes the
+        returned events after its commit.
+        """
+        tx = _Tx(Repository(session))
+        for window in tx.repo.windows(hall_id):
+            if window.clerk_id != user.id or window.seen_at is None:
+                continue
+            allowed = user.active and (user.role != "clerk" or user.window_number == window.number)
+            if not allowed:
+                self._sign_out(tx, actor, window, "account_changed")
+        return tx.events
+
     def _window_for_sign_out(self, tx: _Tx, actor: Actor, hall_id: int, number: int) -> Window:
         window = tx.repo.window(hall_id, number, lock=True)
         if window is None:
@@ -1250,6 +1350,11 @@ class Engine:
                     self._sign_out(tx, system, window, "timeout")
                     gone.append(window.number)
         return gone
+
+    def _presence_cutoff(self, hall_id: int) -> datetime:
+        """Beats older than this are stale: the person has timed out even if the sweep has not run yet."""
+        opts = merged_settings(self.reference(hall_id).settings)["presence"]
+        return self.clock.now() - timedelta(seconds=float(opts.get("timeout_seconds", 40)))
 
     def _presence_required(self, hall_id: int) -> bool:
         return bool(merged_settings(self.reference(hall_id).settings)["presence"].get("required", True))
@@ -1479,7 +1584,7 @@ class Engine:
             "missing_materials": list(ticket.missing_materials or []),
             "parked_until": ticket.parked_until.isoformat() if ticket.parked_until else None,
             "id_masked": ticket.id_masked,
-            "priority_verified": priority_verified(ticket.priority, ticket.id_masked),
+            "priority_verified": priority_verified(ticket.priority, ticket.id_masked, ticket.priority_checked_by),
             "track_token": ticket.track_token,
         }
 
@@ -1495,15 +1600,15 @@ def _checked_id(id_number: str, priority: str | None, day: date) -> str:
     return idcard.normalise(id_number)
 
 
-def priority_verified(priority: str | None, id_masked: str | None) -> bool | None:
-    """Was the green-channel claim checked when the number was taken? None for a normal ticket.
+def priority_verified(priority: str | None, id_masked: str | None, checked_by: str | None = None) -> bool | None:
+    """Was the green-channel claim checked (at issue, or by the clerk at the window)? None for a normal ticket.
 
     Only the elderly group is checked by machine (age from the 身份证 number). A ticket taken with 跳过 (no ID),
-    and every other group (残疾人证, 退役军人证… are shown at the window), is 待核验: the clerk checks it.
+    and every other group (残疾人证, 退役军人证… are shown at the window), is 待核验 until the clerk checks it.
     """
     if priority is None:
         return None
-    return priority == "elderly" and id_masked is not None
+    return checked_by is not None or (priority == "elderly" and id_masked is not None)
 
 
 def _item_brief(item: ItemRef) -> dict[str, Any]:

@@ -232,6 +232,8 @@ class Ticket(Base):
     prints: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The kiosk that issued the ticket: only it may print the slip (and so learn the tracking secret).
     issuer: Mapped[str | None] = mapped_column(String(64))
+    # Who checked a green-channel claim at the window (待核验 → 已核验); None = not checked by a person.
+    priority_checked_by: Mapped[str | None] = mapped_column(String(64))
 
     items: Mapped[list[TicketItem]] = relationship(
         back_populates="ticket", order_by="TicketItem.position", cascade="all, delete-orphan"

@@ -45,6 +45,7 @@ CASE_MOVES: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
     "reject": (frozenset({"appealed"}), "open", frozenset({"manager", "admin"})),  # 申诉不成立
 }
 FINISHED = frozenset({"closed", "appeal_upheld"})
+CASE_STATUSES = ("open", "contacted", "rectified", "explained", "appealed", "appeal_upheld", "closed")
 
 
 def settings_of(hall_settings: dict[str, Any]) -> dict[str, Any]:

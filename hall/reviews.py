@@ -185,6 +185,7 @@ class Reviews:
         return rows
 
 
+REVIEW_STATUSES = ("submitted", "checked", "approved", "closed", "rejected")
 _NAMES = {
     "submitted": "待风控审核",
     "checked": "待领导审批",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import marshmallow as ma
 from flask import Flask, Response, jsonify, request
@@ -174,6 +175,30 @@ def init_app(app: Flask) -> None:
     from hall.api import admin  # 系统管理 /api/v1/admin (admin role)
 
     api.register_blueprint(admin.blp)
+
+    @app.before_request
+    def _query_is_utf8() -> Any:
+        # Werkzeug keeps an invalid escape such as %FF as the literal text "%FF", so a filter quietly matched
+        # nothing (200 with an empty list). A query string that is not UTF-8 is a bad request.
+        if not request.path.startswith("/api/"):
+            return None
+        raw = request.query_string
+        if b"%" in raw:
+            try:
+                unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return error_response(422, "invalid", "请求内容有误：查询参数不是有效的 UTF-8 文本")
+        return None
+
+    @app.after_request
+    def _api_options(response: Any) -> Any:
+        # Flask answers OPTIONS itself with 200 and an empty text/html body; the API has no CORS, so say only
+        # which methods exist: 204 with its Allow header and no body.
+        if request.method == "OPTIONS" and request.path.startswith("/api/") and response.status_code == 200:
+            response.status_code = 204
+            response.set_data(b"")
+            response.headers.pop("Content-Type", None)
+        return response
 
     @app.errorhandler(HallError)
     def _hall_error(exc: HallError) -> Any:

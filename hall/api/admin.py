@@ -14,7 +14,7 @@ from marshmallow import validate
 
 from hall.admin import DEVICE_KINDS, NO_SHOW_MODES, Admin
 from hall.api.blueprint import Blueprint
-from hall.api.schemas import ItemOut, Strict
+from hall.api.schemas import ItemOut, PasswordText, Strict, VisibleText
 from hall.config import HANDLING_CLASSES, ROLES, WINDOW_KINDS, ConfigError, load_all
 from hall.errors import Invalid
 from hall.web.context import hall_id_for, services
@@ -47,7 +47,7 @@ def _who() -> tuple[Any, int]:
 class AdminItemFields(Strict):
     """Fields of an item; on update only those given change."""
 
-    name = ma.fields.String(validate=validate.Length(1, 200))
+    name = ma.fields.String(validate=[validate.Length(1, 200), VisibleText()])
     category = ma.fields.String(validate=validate.Length(max=100))
     department = ma.fields.String(validate=validate.Length(1, 20))
     handling_class = ma.fields.String(validate=validate.OneOf(HANDLING_CLASSES))
@@ -56,7 +56,7 @@ class AdminItemFields(Strict):
     online = ma.fields.Boolean()
     materials = ma.fields.List(ma.fields.String(validate=validate.Length(1, 200)), validate=validate.Length(max=50))
     keywords = ma.fields.List(
-        ma.fields.String(validate=validate.Length(1, 20)),
+        ma.fields.String(validate=validate.Length(1, 20)),  # blank entries are dropped, not refused
         validate=validate.Length(max=30),
         metadata={"description": "words citizens use (医保卡…), matched by the kiosk's search"},
     )
@@ -71,7 +71,7 @@ class AdminItemIn(AdminItemFields):
     """A new item: code, name, handling class and queue are required."""
 
     code = ma.fields.String(required=True, validate=CODE)
-    name = ma.fields.String(required=True, validate=validate.Length(1, 200))
+    name = ma.fields.String(required=True, validate=[validate.Length(1, 200), VisibleText()])
     handling_class = ma.fields.String(required=True, validate=validate.OneOf(HANDLING_CLASSES))
     queue = ma.fields.String(required=True, validate=validate.Length(1, 20))
 
@@ -107,7 +107,7 @@ class AdminItemEnvelope(ma.Schema):
 class AdminWindowIn(Strict):
     """Name, kind and skills (queue codes in the window's order)."""
 
-    name = ma.fields.String(validate=validate.Length(1, 100))
+    name = ma.fields.String(validate=[validate.Length(1, 100), VisibleText()])
     kind = ma.fields.String(validate=validate.OneOf(WINDOW_KINDS))
     queues = ma.fields.List(ma.fields.String(validate=validate.Length(1, 20)), validate=validate.Length(1, 20))
 
@@ -116,7 +116,7 @@ class AdminWindowNew(Strict):
     """A new window: number (unique in the hall, 1–999), name, kind and skills."""
 
     number = ma.fields.Integer(required=True, validate=validate.Range(1, 999))
-    name = ma.fields.String(required=True, validate=validate.Length(1, 100))
+    name = ma.fields.String(required=True, validate=[validate.Length(1, 100), VisibleText()])
     kind = ma.fields.String(required=True, validate=validate.OneOf(WINDOW_KINDS))
     queues = ma.fields.List(
         ma.fields.String(validate=validate.Length(1, 20)), required=True, validate=validate.Length(1, 20)
@@ -148,7 +148,7 @@ class AdminWindowEnvelope(ma.Schema):
 class AdminUserFields(Strict):
     """Account fields an admin may change."""
 
-    display_name = ma.fields.String(validate=validate.Length(1, 100))
+    display_name = ma.fields.String(validate=[validate.Length(1, 100), VisibleText()])
     staff_no = ma.fields.String(allow_none=True, validate=validate.Length(max=32))
     role = ma.fields.String(validate=validate.OneOf(ROLES))
     window = WINDOW_NO
@@ -160,13 +160,13 @@ class AdminUserIn(AdminUserFields):
 
     username = ma.fields.String(required=True, validate=NAME)
     role = ma.fields.String(required=True, validate=validate.OneOf(ROLES))
-    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
+    password = ma.fields.String(required=True, load_only=True, validate=[validate.Length(8, 128), PasswordText()])
 
 
 class AdminPasswordIn(Strict):
     """The new password (at least 8 characters)."""
 
-    password = ma.fields.String(required=True, load_only=True, validate=validate.Length(8, 128))
+    password = ma.fields.String(required=True, load_only=True, validate=[validate.Length(8, 128), PasswordText()])
 
 
 class AdminUserOut(ma.Schema):
@@ -213,7 +213,10 @@ class AdminDeviceIn(Strict):
 class AdminDeviceConfigIn(Strict):
     """A device's new ``config`` (the same rules as when it is registered)."""
 
-    config = AdminDeviceIn._declared_fields["config"]
+    # Required: an empty body used to answer 200 and wipe the device's config.
+    config = ma.fields.Dict(
+        required=True, metadata={"description": AdminDeviceIn._declared_fields["config"].metadata["description"]}
+    )
 
 
 class AdminDeviceOut(ma.Schema):

@@ -68,6 +68,15 @@ TEXTS = {
     "window_busy": N_("请先处理当前号码"),
     "window_not_found": N_("窗口不存在"),
     "wrong_window": N_("您只能操作本人所在的窗口"),
+    # sec-fix
+    "device_url_refused": N_("不允许的设备地址类型（打印机只可用 tcp://、usb://、serial:///dev/…）"),
+    "device_host_refused": N_("该主机不在允许的设备主机列表中（由运维在大厅配置文件中设置）"),
+    "device_port_refused": N_("该端口不是打印机端口（由运维在大厅配置文件中设置）"),
+    "bad_device_config": N_("设备设置有误，请对照设备说明检查"),
+    "untrusted_host": N_("请求地址不受信任"),
+    "not_your_queue": N_("只能取消本窗口队列的号码；其他号码请群众到咨询引导台或由值班领导取消"),
+    "not_priority": N_("当前号码不是绿色通道号码"),
+    "window_taken": N_("该窗口已有工作人员签到，请其签退后（或签到超时后）再签到"),
 }
 
 translate = gettext  # a variable in gettext() would be extracted as text

@@ -15,7 +15,7 @@ from hall.api.doc_schemas import CaseDoc, CasesDoc, PendingRatingDoc, RatingSumm
 from hall.api.schemas import Input, Strict, day_field
 from hall.engine import STAFF_ROLES, SUPERVISOR_ROLES, Actor
 from hall.errors import Forbidden, NotFound
-from hall.ratings import CASE_MOVES, WINDOW_DEVICES
+from hall.ratings import CASE_MOVES, CASE_STATUSES, WINDOW_DEVICES
 from hall.web.context import hall_id_for, services
 from hall.web.limits import limiter
 from hall.web.security import current_actor, require_roles
@@ -98,7 +98,7 @@ class CaseIn(Strict):
 class CasesQuery(Input):
     """``?status=open``."""
 
-    status = ma.fields.String(load_default=None)
+    status = ma.fields.String(load_default=None, validate=validate.OneOf(CASE_STATUSES))
 
 
 def _period(args: dict[str, Any]) -> tuple[datetime, datetime]:

@@ -13,7 +13,7 @@ from hall.api.doc_schemas import ReviewDoc, ReviewsDoc
 from hall.api.schemas import Input, Strict
 from hall.engine import STAFF_ROLES
 from hall.errors import NotFound
-from hall.reviews import STEPS, Reviews
+from hall.reviews import REVIEW_STATUSES, STEPS, Reviews
 from hall.web.context import hall_id_for, services
 from hall.web.security import current_actor, require_roles
 
@@ -39,7 +39,7 @@ class StepIn(Strict):
 class ListQuery(Input):
     """``?status=submitted``."""
 
-    status = ma.fields.String(load_default=None)
+    status = ma.fields.String(load_default=None, validate=validate.OneOf(REVIEW_STATUSES))
 
 
 def _reviews() -> Reviews:

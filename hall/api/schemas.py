@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -13,11 +14,42 @@ from hall.engine import PRIORITY_GROUPS
 
 # Lone surrogates cannot be stored or sent as UTF-8 (a committed one made every later read of its list 500), and
 # control characters and bidi overrides garble screens, slips and exports. \t, \r and \n only in multi-line text.
-_BAD_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-_BAD_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Bidi marks (LRM, RLM, ALM) reorder what follows them just as well; line and paragraph separators (U+2028/9)
+# break one-line fields (a name on a slip, a CSV cell, a JS string) as a newline would.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffd"  # and U+FFFD: invalid UTF-8 in a URL
+_BAD_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029{_BIDI}]")
+_BAD_MULTILINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff{_BIDI}]")
 TEXT_ERROR = "含有不允许的字符（控制字符或无效的Unicode）"
-TEXT_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
-TEXT_PATTERN_MULTILINE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]*$"
+TEXT_PATTERN = "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*$"
+TEXT_PATTERN_MULTILINE = (
+    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ufffd]*$"
+)
+# Characters that show nothing: a name made only of these (or of spaces) is a blank name on every screen.
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _shows_nothing(ch: str) -> bool:
+    return ch.isspace() or ch in _BLANKS or unicodedata.category(ch) in ("Cf", "Cc", "Mn", "Me", "Zl", "Zp")
+
+
+class VisibleText(validate.Validator):
+    """Refuse a name or label that is empty, or only spaces and invisible characters (zero-width, BOM, …)."""
+
+    def __call__(self, value: Any) -> Any:
+        """Validate one name."""
+        if isinstance(value, str) and all(_shows_nothing(ch) for ch in value):
+            raise ma.ValidationError("不能为空，也不能只有空格或不可见字符")
+        return value
+
+
+class PasswordText(validate.Validator):
+    """Refuse control, format (zero-width, bidi) and separator characters in a new password: nobody can type them."""
+
+    def __call__(self, value: Any) -> Any:
+        """Validate one password (never echoed)."""
+        if isinstance(value, str) and any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in value):
+            raise ma.ValidationError("密码不能含控制字符或不可见字符")
+        return value
 
 
 class CleanText(validate.Validator):
@@ -341,6 +373,15 @@ class LoadOut(ma.Schema):
     parked = ma.fields.Integer()
     needs_staff = ma.fields.List(
         ma.fields.Integer(), metadata={"description": "open tidal windows nobody is signed in at (请安排人员到岗)"}
+    )
+
+
+class WindowPriorityIn(Strict):
+    """The clerk's check of a 待核验 green-channel number."""
+
+    verified = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "true: the document was shown (已核验); false: back to the normal queue"},
     )
 
 

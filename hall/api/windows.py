@@ -19,6 +19,7 @@ from hall.api.schemas import (
     TransferIn,
     WindowDetailEnvelope,
     WindowEnvelope,
+    WindowPriorityIn,
 )
 from hall.api.tickets import public_ticket
 from hall.engine import STAFF_ROLES
@@ -78,6 +79,17 @@ for _action, _path in (("recall", "recall"), ("no_show", "no-show"), ("start", "
     blp.route(f"/<int(max=9999):number>/{_path}", methods=["POST"], endpoint=_action)(
         require_roles(*STAFF_ROLES)(blp.response(200, TicketEnvelope)(_simple(_action)))
     )
+
+
+@blp.route("/<int(max=9999):number>/priority", methods=["POST"])
+@require_roles(*STAFF_ROLES)
+@require_window_actor
+@blp.arguments(WindowPriorityIn)
+@blp.response(200, TicketEnvelope)
+def priority(args: dict[str, Any], number: int) -> Any:
+    """待核验: confirm the called green-channel number (verified true) or send it to the normal queue (false)."""
+    actor = current_actor()
+    return _ticket(services().engine.verify_priority(actor, hall_id_for(actor), number, args["verified"]))
 
 
 @blp.route("/<int(max=9999):number>/transfer", methods=["POST"])

@@ -50,9 +50,12 @@ def services() -> HallApp:
 def hall_id_for(actor: Any = None) -> int:
     """Which hall a request is about: the actor's own hall, else ``?hall=<code>``, else the default hall."""
     svc = services()
-    if actor is not None and getattr(actor, "hall_id", None) is not None:
-        return actor.hall_id
     code = request.args.get("hall")
+    if actor is not None and getattr(actor, "hall_id", None) is not None:
+        if code and code != svc.hall_code and not _hall_exists(code):
+            # As for anonymous callers: /hall/load?hall=nohall answered the demo hall while /hall/status said 404.
+            raise NotFound(f"大厅不存在: {code}", code="hall_not_found")
+        return actor.hall_id
     if code and code != svc.hall_code:
         with svc.db.read() as session:
             hall = Repository(session).hall_by_code(code)
@@ -61,3 +64,8 @@ def hall_id_for(actor: Any = None) -> int:
             raise NotFound(f"大厅不存在: {code}", code="hall_not_found")
         return hall_id
     return svc.hall_id
+
+
+def _hall_exists(code: str) -> bool:
+    with services().db.read() as session:
+        return Repository(session).hall_by_code(code) is not None

@@ -60,17 +60,40 @@ def trusted_host(host: str, config: Mapping[str, Any]) -> bool:
     return address.is_private or address.is_loopback or address.is_link_local
 
 
+def own_port(host: str, environ: Mapping[str, Any], config: Mapping[str, Any]) -> bool:
+    """Whether ``host`` names the port this server listens on (or no port, when it listens on the default one).
+
+    Without ``HALL_TRUSTED_HOSTS`` any loopback or private address is trusted, so a client could otherwise pick
+    any port (``Host: 127.0.0.1:6666``) for the link printed on a slip. Behind a reverse proxy
+    (``HALL_PROXY_HOPS``) the server's port is not the public one: set ``HALL_PUBLIC_URL`` there.
+    """
+    if config.get("TRUSTED_HOSTS") or int(config.get("PROXY_HOPS") or 0) > 0:
+        return True
+    scheme = str(environ.get("wsgi.url_scheme", "http"))
+    default = "443" if scheme == "https" else "80"
+    name = host.strip()
+    if name.startswith("["):
+        port = name.split("]", 1)[1].lstrip(":") if "]" in name else ""
+    else:
+        port = name.rsplit(":", 1)[1] if name.count(":") == 1 else ""
+    return (port or default) == str(environ.get("SERVER_PORT") or default)
+
+
 def public_base() -> str:
     """The base of tracking links: ``HALL_PUBLIC_URL``, else this request's own trusted host (else 400)."""
     configured = current_app.config.get("PUBLIC_URL")
     if configured:
         return str(configured).rstrip("/")
-    if not trusted_host(request.host, current_app.config):
-        raise HallError(  # 400: the request itself is wrong, not its body
-            "请求的主机名不受信任，无法生成号码二维码；请设置 HALL_PUBLIC_URL 或 HALL_TRUSTED_HOSTS",
-            code="untrusted_host",
-            details={"host": request.host[:100]},
+    if not trusted_host(request.host, current_app.config) or not own_port(
+        request.host, request.environ, current_app.config
+    ):
+        # The client is told only that its address is refused; the settings that fix it are for the log.
+        current_app.logger.warning(
+            "untrusted Host %r (server port %s): set HALL_PUBLIC_URL or HALL_TRUSTED_HOSTS",
+            request.host[:100],
+            request.environ.get("SERVER_PORT"),
         )
+        raise HallError("请求地址不受信任", code="untrusted_host")  # 400: the request itself is wrong
     return f"{request.scheme}://{request.host}"
 
 

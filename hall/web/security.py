@@ -238,9 +238,27 @@ def install_log_redaction() -> None:
             logger.addFilter(RedactSecrets())
 
 
+# The HTTP server's own refusals (request line over 64 kB → 414, headers too large → 431, a garbled request line
+# → 400) are written before any view runs; they used to be an HTML page. Now they carry the API's JSON envelope.
+# Values are %-formatted by http.server after html.escape, so no quote can break the JSON.
+SERVER_ERROR_FORMAT = (
+    '{"error": {"code": "bad_request", "message": "请求无法处理（%(code)d %(message)s）",'
+    ' "details": {"status": %(code)d}}}\n'
+)
+
+
+def install_json_server_errors() -> None:
+    """Make werkzeug's server answer its own 4xx/5xx (414 URI too long, …) as the JSON error envelope."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    WSGIRequestHandler.error_message_format = SERVER_ERROR_FORMAT
+    WSGIRequestHandler.error_content_type = "application/json; charset=utf-8"
+
+
 def init_app(app: Flask) -> None:
     """Flask-Login, CSRF tokens for cookie sessions, session lifetime and security headers."""
     install_log_redaction()
+    install_json_server_errors()
     app.session_interface = HallSessionInterface()
     login_manager.init_app(app)
     # Checked by hand below: only cookie-authenticated changes need a token (devices use bearer tokens,

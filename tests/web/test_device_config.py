@@ -23,7 +23,7 @@ def post(admin, name: str, kind: str, config: dict, window: int | None = None):
     [
         ("printer", {"url": "file:///tmp/any/path"}, "device_url_refused"),
         ("kiosk", {"printer": {"url": "file:///etc/hosts"}}, "device_url_refused"),
-        ("printer", {"url": "gopher://127.0.0.1:70/"}, "bad_device_config"),
+        ("printer", {"url": "gopher://127.0.0.1:70/"}, "device_url_refused"),
         ("printer", {"url": "tcp://10.9.8.7:25"}, "device_host_refused"),
         ("printer", {"url": "tcp://evil.example:9100"}, "device_host_refused"),
         ("kiosk", {"printer": {"url": "tcp://203.0.113.5:9100"}}, "device_host_refused"),

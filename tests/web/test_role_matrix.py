@@ -119,6 +119,7 @@ for action in (
     "start",
     "complete",
     "transfer",
+    "priority",
     "park",
     "resume",
     "pause",
