@@ -215,6 +215,7 @@ def test_back_is_full_size_and_labels_stay_on_one_line(browser, live_server, pri
         box = button.bounding_box()
         assert box["height"] >= want, (sel, box)
         assert button.evaluate(ONE_LINE) == 1, f"{sel} wraps"
+        assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), f"{sel} is cut off"
     back = page.locator("#idpad .back").bounding_box()
     others = [page.locator(s).bounding_box() for s in ("#id-normal", "#id-ok")]
     assert back["height"] >= max(o["height"] for o in others) - 1
