@@ -222,7 +222,11 @@
   function showId() { $('id-value').textContent = maskId(typed); $('id-count').textContent = fmt(T.id_count, { n: typed.length }); }
   // After a refusal (under 65) 跳过 is gone for this group until the next citizen: a refused number must not
   // turn into a green-channel number 待核验; only 改取普通号 (the item is kept) or 返回 remain.
-  function skipOffered() { const no = !!state.refused[state.priority]; $('id-skip').hidden = no; $('id-skip-hint').hidden = no; }
+  const idTitle = $('id-title').textContent;
+  function skipOffered() {
+    const no = !!state.refused[state.priority]; $('id-skip').hidden = no; $('id-skip-hint').hidden = no;
+    $('id-title').textContent = no ? $('id-title').dataset.refused : idTitle; // no "（可跳过）" once it is not
+  }
   function idError(text, refused) {
     if (refused) state.refused[state.priority] = true;
     $('id-error').textContent = text; $('id-error').hidden = false; $('id-normal').hidden = !state.refused[state.priority];

@@ -65,6 +65,7 @@ def test_after_a_refusal_skip_is_not_offered(browser, live_server, printer, lang
     expect(page.locator("#id-error")).to_contain_text(sentence)
     expect(page.locator("#id-skip")).to_be_hidden()
     expect(page.locator("#id-skip-hint")).to_be_hidden()
+    expect(page.locator("#id-title")).not_to_contain_text("可跳过" if lang == "zh_CN" else "optional")
     expect(page.locator("#id-normal")).to_be_visible()
     # Back to the groups and 老年人 again: still no 跳过 for this citizen.
     page.locator("#idpad .back").click()
