@@ -101,7 +101,7 @@
   function reset() {
     state.chosen = []; state.priority = null; state.idNumber = ''; state.skipped = false; state.category = null; state.returnTo = null;
     state.refused = {}; current = null;
-    $('q').value = ''; $('keyboard').hidden = true; $('q-clear').hidden = true;
+    $('q').value = ''; keyboard(false); $('q-clear').hidden = true;
     $('results').hidden = true; $('categories').hidden = false; banner(); show('home'); say(T.say_home);
   }
   // The idle reset: also back to Chinese (a page load; it sets the language cookie) and normal mode.
@@ -171,7 +171,9 @@
     $('results').hidden = false; $('categories').hidden = true; moreCue();
   }
   $('q').addEventListener('input', () => { touch(); search(); });
-  $('q').addEventListener('focus', () => { $('keyboard').hidden = false; moreCue(); });
+  // While the keyboard is open the printer note steps aside: the results need the room (it is back on closing).
+  function keyboard(open) { $('keyboard').hidden = !open; $('home').classList.toggle('kb', open); moreCue(); }
+  $('q').addEventListener('focus', () => keyboard(true));
   for (const k of document.querySelectorAll('[data-letter]')) {
     k.onclick = () => {
       const v = $('q').value;
@@ -179,7 +181,7 @@
       search();
     };
   }
-  $('kb-close').onclick = () => { $('keyboard').hidden = true; $('q').blur(); moreCue(); };
+  $('kb-close').onclick = () => { keyboard(false); $('q').blur(); };
   $('q-clear').onclick = () => { $('q').value = ''; search(); };
 
   // --- one item: 一次性告知 -----------------------------------------------------------------------
