@@ -255,9 +255,9 @@ class Appointments:
         earliest = slot_start - timedelta(minutes=int(conf["checkin_before_minutes"]))
         latest = slot_start + timedelta(minutes=int(conf["checkin_after_minutes"]))
         if now < earliest:
-            raise Conflict(
-                f"未到签到时间，请于{earliest.astimezone(ZoneInfo(ref.timezone)):%H:%M}后签到", code="too_early"
-            )
+            opens = f"{earliest.astimezone(ZoneInfo(ref.timezone)):%H:%M}"
+            # details.from: the kiosk words the message in the citizen's language (the text has a value in it).
+            raise Conflict(f"未到签到时间，请于{opens}后签到", code="too_early", details={"from": opens})
         late = now > latest
         status = "late" if late else "checked_in"
 

@@ -263,6 +263,7 @@ class Ratings:
             session.add(rating)
             session.flush()
             case_id = None
+            deadline = None
             if score <= 2:
                 hours = schedule.parse_hours(ref.settings.get("hours"), ref.timezone)
                 today = now.astimezone(ZoneInfo(ref.timezone)).date()
@@ -281,7 +282,7 @@ class Ratings:
                 )
                 session.add(case)
                 session.flush()
-                case_id = case.id
+                case_id, deadline = case.id, case.deadline
             Repository(session).audit(
                 hall_id=hall_id,
                 at=now,
@@ -314,6 +315,9 @@ class Ratings:
                 "window": target.window,
                 "channel": channel,
                 "case_opened": case_id is not None,
+                # The citizen is told when the hall will have followed up (hall-local date, working days).
+                "followup_days": int(conf["followup_working_days"]) if case_id is not None else None,
+                "followup_by": deadline.isoformat() if deadline is not None else None,
             }
         self.engine.bus.publish(events)
         if case_id is not None:

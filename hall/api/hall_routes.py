@@ -182,6 +182,36 @@ def devices(args: dict[str, Any]) -> Any:
     return {"devices": labelled(services().alerts.devices(hall_id_for(actor)))}
 
 
+class OwnPrinterOut(ma.Schema):
+    """The asking kiosk's own printer: configured, last known status, and whether a slip can come out."""
+
+    device = ma.fields.String()
+    printer = ma.fields.Boolean(metadata={"description": "the kiosk has a printer configured"})
+    status = ma.fields.String(allow_none=True, metadata={"description": "ok, near_end, paper_out, offline, error"})
+    can_print = ma.fields.Boolean(metadata={"description": "false: say so on the home screen before a number"})
+
+
+# Statuses in which a slip does not come out (kiosk/printing.py); near_end still prints.
+NOT_PRINTING = {"paper_out", "offline", "error"}
+
+
+@blp.route("/devices/mine", methods=["GET"])
+@require_roles("kiosk")
+@blp.response(200, OwnPrinterOut)
+def my_printer() -> Any:
+    """A kiosk asks about its own printer (from the health polling) to warn citizens before they take a number."""
+    actor = current_actor()
+    hall_id = hall_id_for(actor)
+    has_printer = actor.name in current_app.extensions["hall.printing"].printers(hall_id)
+    status = next((d["status"] for d in services().alerts.devices(hall_id) if d["name"] == actor.name), None)
+    return {
+        "device": actor.name,
+        "printer": has_printer,
+        "status": status,
+        "can_print": has_printer and status not in NOT_PRINTING,
+    }
+
+
 @blp.route("/devices/check", methods=["POST"])
 @require_roles(*SUPERVISOR_ROLES)
 @blp.response(200, DevicesOut)

@@ -66,6 +66,10 @@ class RatingOut(ma.Schema):
     window = ma.fields.Integer(allow_none=True)
     channel = ma.fields.String()
     case_opened = ma.fields.Boolean()
+    followup_days = ma.fields.Integer(
+        allow_none=True, metadata={"description": "差评: the follow-up case's deadline in working days"}
+    )
+    followup_by = ma.fields.String(allow_none=True, metadata={"description": "差评: the case's deadline, YYYY-MM-DD"})
 
 
 class RatingEnvelope(ma.Schema):

@@ -23,7 +23,7 @@
   localStorage.removeItem('kioskElderly'); localStorage.removeItem('kioskSpeak');
   const state = { items: [], chosen: [], priority: null, idNumber: '', elderly: sessionStorage.getItem('kioskElderly') === '1',
                   speak: sessionStorage.getItem('kioskSpeak') === '1', screen: 'home', page: 0, category: null, last: null,
-                  returnTo: null };
+                  returnTo: null, refused: {}, canPrint: true };
 
   async function api(method, url, body) {
     const headers = { 'Accept': 'application/json' };
@@ -43,7 +43,11 @@
   }
   let idleTimer = null, countdown = null;
   // The done screen shows the number and its tracking QR (the ticket's secret): it clears sooner.
-  function idleSeconds() { return state.screen === 'done' ? Math.min(K.idle, 30) : K.idle; }
+  // Without a slip the number stays longer (to be written down or remembered), still cleared for the next citizen.
+  function idleSeconds() {
+    if (state.screen !== 'done') return K.idle;
+    return document.body.classList.contains('noprint') ? Math.min(K.idle, 60) : Math.min(K.idle, 30);
+  }
   function touch() {
     clearTimeout(idleTimer); clearInterval(countdown); $('idle').hidden = true;
     if (!dirty() || !TOKEN) return;
@@ -88,15 +92,16 @@
   }
   function banner() {
     const parts = [];
-    if (state.priority) parts.push(T.priority + '：' + groupName(state.priority) + (state.skipped ? '（' + T.unverified + '）' : ''));
+    const en = K.lang === 'en', colon = en ? ': ' : '：';
+    if (state.priority) parts.push(T.priority + colon + groupName(state.priority) + (state.skipped ? (en ? ' (' + T.unverified + ')' : '（' + T.unverified + '）') : ''));
     if (state.chosen.length) parts.push(fmt(T.chosen, { name: state.chosen.map((i) => i.name).join(' + ') }));
     $('banner').textContent = parts.join('　'); $('banner').hidden = !parts.length;
   }
   function groupName(g) { const b = document.querySelector(`[data-group="${g}"]`); return b ? b.textContent : g; }
   function reset() {
     state.chosen = []; state.priority = null; state.idNumber = ''; state.skipped = false; state.category = null; state.returnTo = null;
-    current = null;
-    $('q').value = ''; $('keyboard').hidden = true; $('q-clear').hidden = true;
+    state.refused = {}; current = null;
+    $('q').value = ''; keyboard(false); $('q-clear').hidden = true;
     $('results').hidden = true; $('categories').hidden = false; banner(); show('home'); say(T.say_home);
   }
   // The idle reset: also back to Chinese (a page load; it sets the language cookie) and normal mode.
@@ -166,7 +171,9 @@
     $('results').hidden = false; $('categories').hidden = true; moreCue();
   }
   $('q').addEventListener('input', () => { touch(); search(); });
-  $('q').addEventListener('focus', () => { $('keyboard').hidden = false; moreCue(); });
+  // While the keyboard is open the printer note steps aside: the results need the room (it is back on closing).
+  function keyboard(open) { $('keyboard').hidden = !open; $('home').classList.toggle('kb', open); moreCue(); }
+  $('q').addEventListener('focus', () => keyboard(true));
   for (const k of document.querySelectorAll('[data-letter]')) {
     k.onclick = () => {
       const v = $('q').value;
@@ -174,7 +181,7 @@
       search();
     };
   }
-  $('kb-close').onclick = () => { $('keyboard').hidden = true; $('q').blur(); moreCue(); };
+  $('kb-close').onclick = () => { keyboard(false); $('q').blur(); };
   $('q-clear').onclick = () => { $('q').value = ''; search(); };
 
   // --- one item: 一次性告知 -----------------------------------------------------------------------
@@ -183,9 +190,15 @@
     current = item;
     $('d-title').textContent = item.name;
     $('d-chosen').hidden = !state.chosen.length;
-    $('d-chosen').textContent = state.chosen.length ? `${T.joint}：${state.chosen[0].name} + ${item.name}` : '';
+    $('d-chosen').textContent = state.chosen.length ? `${T.joint}${K.lang === 'en' ? ': ' : '：'}${state.chosen[0].name} + ${item.name}` : '';
     $('d-limit').textContent = item.time_limit_days ? fmt(T.limit_days, { n: item.time_limit_days }) : T.limit_now;
-    $('d-materials').replaceChildren(...(item.materials || []).map((m) => el('li', '', m)));
+    // 一件事: both items' materials, each under its name (一次性告知 means everything at once).
+    const list = (it) => { const ol = el('ol', 'materials'); ol.replaceChildren(...(it.materials || []).map((m) => el('li', '', m))); return ol; };
+    if (state.chosen.length) {
+      $('d-materials').replaceChildren(...[...state.chosen, item].map((it) => {
+        const g = el('div', 'mgroup'); g.append(el('h4', '', it.name), list(it)); return g;
+      }));
+    } else $('d-materials').replaceChildren(list(item));
     const online = item.online && K.portal;
     $('d-online').hidden = !online;
     if (online) $('d-online-qr').src = '/kiosk/online.svg';
@@ -196,7 +209,7 @@
     $('add').hidden = state.chosen.length > 0; // at most two items on one number
     $('d-priority').hidden = !!state.priority;
     show('detail');
-    say(item.name + '。' + (item.materials || []).join('，'));
+    say([...state.chosen, item].map((it) => it.name + '。' + (it.materials || []).join('，')).join('。'));
   }
   $('add').onclick = () => { state.chosen = [current]; banner(); state.category = null; state.page = 0; listCategory(); };
   $('take').onclick = () => take([...state.chosen, current]);
@@ -209,12 +222,23 @@
   function maskId(s) { return s.length <= 8 ? s.slice(0, 4) + '•'.repeat(Math.max(0, s.length - 4)) : s.slice(0, 4) + '•'.repeat(s.length - 8) + s.slice(-4); }
   let typed = ''; // the digits on the pad; state.idNumber is set only once the server accepted them
   function showId() { $('id-value').textContent = maskId(typed); $('id-count').textContent = fmt(T.id_count, { n: typed.length }); }
+  // After a refusal (under 65) 跳过 is gone for this group until the next citizen: a refused number must not
+  // turn into a green-channel number 待核验; only 改取普通号 (the item is kept) or 返回 remain.
+  const idTitle = $('id-title').textContent;
+  function skipOffered() {
+    const no = !!state.refused[state.priority]; $('id-skip').hidden = no; $('id-skip-hint').hidden = no;
+    $('id-title').textContent = no ? $('id-title').dataset.refused : idTitle; // no "（可跳过）" once it is not
+  }
   function idError(text, refused) {
-    $('id-error').textContent = text; $('id-error').hidden = false; $('id-normal').hidden = !refused; say(text);
+    if (refused) state.refused[state.priority] = true;
+    $('id-error').textContent = text; $('id-error').hidden = false; $('id-normal').hidden = !state.refused[state.priority];
+    skipOffered(); say(text);
   }
   function openIdPad(error, refused) {
-    typed = ''; showId(); $('id-error').hidden = true; $('id-normal').hidden = true;
+    typed = ''; showId(); $('id-error').hidden = true; $('id-normal').hidden = !state.refused[state.priority];
+    skipOffered();
     if (error) idError(error, refused);
+    else if (state.refused[state.priority]) idError(joinSentences(T.not_elderly, T.not_elderly_hint), false);
     show('idpad');
   }
   // After the green-channel step: back to the item being taken (kept through a correction), else to the items.
@@ -246,13 +270,22 @@
       // The server's reasons are Chinese: in English say it with the page's own words.
       const why = K.lang === 'en' ? (err.code === 'not_elderly' ? T.not_elderly : T.id_bad) : err.message;
       // Refused (under 65): stay, say why, and offer a normal number instead of sending the citizen home.
-      if (err.code === 'not_elderly') idError(`${why} ${T.not_elderly_hint}`, true);
+      if (err.code === 'not_elderly') idError(joinSentences(why, T.not_elderly_hint), true);
       else if (r.status === 422) idError(why || T.id_bad, false);
       else toast(err.message || T.error);
     } finally { checking = false; }
   };
   // 跳过 (no ID with them): a green-channel number marked 待核验; the clerk checks the ID at the window.
-  $('id-skip').onclick = () => { state.idNumber = ''; state.skipped = true; afterPriority(); };
+  $('id-skip').onclick = () => {
+    if (state.refused[state.priority]) return; // never after a refusal (the button is hidden too)
+    state.idNumber = ''; state.skipped = true; afterPriority();
+  };
+  // Two sentences: the server's reason may lack its full stop.
+  function joinSentences(a, b) {
+    if (!a) return b;
+    const en = K.lang === 'en', end = /[。.!?！？]$/.test(a) ? '' : (en ? '.' : '。');
+    return a + end + (en ? ' ' : '') + b;
+  }
   $('id-normal').onclick = () => { state.priority = null; state.idNumber = ''; state.skipped = false; afterPriority(); };
 
   let busy = false; // a double tap must never take two numbers
@@ -276,7 +309,9 @@
       try { r = await api('POST', `/api/v1/appointments/${code}/check-in`); } catch (e) { toast(T.offline); return; }
       if (r.status === 201) { done(r.data.ticket); return; }
       const err = (r.data && r.data.error) || {};
-      $('b-error').textContent = err.message || T.error; $('b-error').hidden = false; say(err.message || T.error);
+      // "未到签到时间" carries the time: the server leaves such texts in Chinese, so word it here.
+      const msg = err.code === 'too_early' && err.details && err.details.from ? fmt(T.too_early, { t: err.details.from }) : (err.message || T.error);
+      $('b-error').textContent = msg; $('b-error').hidden = false; say(msg);
     } finally { busy = false; }
   };
 
@@ -295,7 +330,8 @@
       if (r.status === 429) toast(err.message || T.busy);
       else if (err.code === 'hall_closed') { toast(err.message); checkOpen(); }
       else if (r.status === 422 && state.idNumber && /^id_|elderly/.test(err.code || '')) {
-        state.idNumber = ''; state.returnTo = 'detail'; openIdPad(err.message || T.id_bad, err.code === 'not_elderly');
+        state.idNumber = ''; state.returnTo = 'detail';
+        openIdPad(err.code === 'not_elderly' ? joinSentences(K.lang === 'en' ? T.not_elderly : err.message, T.not_elderly_hint) : (err.message || T.id_bad), err.code === 'not_elderly');
       } else toast(err.message || T.error);
       if (err.code === 'quota_reached') loadItems();
     } finally { busy = false; }
@@ -304,8 +340,11 @@
   async function done(ticket) {
     state.last = ticket;
     $('r-number').textContent = ticket.number;
-    $('r-items').textContent = (ticket.joint ? T.joint + '：' : '') + ticket.items.map((i) => i.name).join(' + ')
-      + (ticket.priority ? `（${T.priority}）` : '');
+    const en = K.lang === 'en';
+    $('r-items').textContent = (ticket.joint ? T.joint + (en ? ': ' : '：') : '') + ticket.items.map((i) => i.name).join(' + ')
+      + (ticket.priority ? (en ? ` (${T.priority})` : `（${T.priority}）`) : '');
+    // The choices led to this number: the "已选" banner must not hang over it (nor over the next citizen).
+    state.chosen = []; state.priority = null; state.idNumber = ''; state.skipped = false; current = null; banner();
     $('r-verify').hidden = !(ticket.priority && ticket.priority_verified === false);
     const eta = ticket.eta_minutes;
     $('r-ahead').textContent = fmt(T.ahead, { n: ticket.people_ahead }) + (eta ? (K.lang === 'en' ? ', ' : '，') + fmt(T.eta, eta) : '');
@@ -313,17 +352,25 @@
     $('r-qr').src = `/t/${encodeURIComponent(token)}/qr.svg`;
     $('r-print').textContent = T.printing; $('r-print').className = 'printstate';
     document.body.classList.remove('noprint');
+    // Known to be down: say at once how to keep the number (no waiting for a print that cannot come).
+    $('r-keep').hidden = state.canPrint;
+    if (!state.canPrint) document.body.classList.add('noprint');
     show('done');
     say(fmt(T.say_done, { n: ticket.number.split('').join(' ') }));
     let outcome;
     try { outcome = (await api('POST', `/api/v1/tickets/${ticket.id}/print`)).data; } catch (e) { outcome = null; }
     if (state.last !== ticket) return;
-    if (outcome && outcome.printed) { $('r-print').textContent = outcome.message || T.printed; $('r-print').className = 'printstate ok'; }
-    else {
-      // Printer dead or missing: the number stands; the citizen keeps it by photo or the QR.
+    if (outcome && outcome.printed) {
+      $('r-print').textContent = outcome.message || T.printed; $('r-print').className = 'printstate ok';
+      $('r-keep').hidden = true; document.body.classList.remove('noprint'); setPrinter(true);
+    } else {
+      // Printer dead or missing: the number stands. Not everyone has a phone to photograph it or scan the QR:
+      // the number large, "remember it", and the guide desk reprints the slip by its number.
       $('r-print').textContent = (outcome && outcome.message) || T.photo; $('r-print').className = 'printstate fallback';
+      $('r-keep').hidden = false;
       document.body.classList.add('noprint');
-      say(T.photo);
+      say(T.remember + ' ' + ticket.number.split('').join(' ') + '。' + T.reprint);
+      setPrinter(false);
     }
     touch();
   }
@@ -365,6 +412,13 @@
       show('closed');
     } else if (state.screen === 'closed') reset();
   }
+  // The kiosk's own printer (the server polls it): warn on the home screen before anyone takes a number.
+  function setPrinter(ok) { state.canPrint = ok; $('printer-banner').hidden = ok; moreCue(); }
+  async function checkPrinter() {
+    let r;
+    try { r = await api('GET', '/api/v1/hall/devices/mine'); } catch (e) { return; }
+    if (r.ok && r.data) setPrinter(r.data.can_print !== false);
+  }
   async function loadItems() {
     try {
       const r = await api('GET', '/api/v1/items');
@@ -374,7 +428,8 @@
 
   applyModes();
   if (!TOKEN) { show('unregistered'); return; }
-  loadItems().then(checkOpen);
+  loadItems().then(checkOpen); checkPrinter();
+  setInterval(checkPrinter, 30000);
   setInterval(checkOpen, 60000);
   setInterval(loadItems, 120000); // quotas and catalogue changes
   show('home');

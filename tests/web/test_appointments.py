@@ -104,6 +104,7 @@ def test_check_in_places_the_ticket_at_its_slot(client, kiosk, staff, clock, svc
         early.status_code == 409
         and error_code(early) == "too_early"
         and "10:30" in early.get_json()["error"]["message"]
+        and early.get_json()["error"]["details"] == {"from": "10:30"}  # the kiosk words it in English
     )
     clock.advance(minutes=25)  # 09:25, inside the window (30 before … 15 after)
     walk_ins = [issue(kiosk) for _ in range(3)]  # walk-ins 09:25

@@ -43,6 +43,8 @@ def test_phone_rating_once_with_the_ticket_secret(client, kiosk, staff) -> None:
         "window": 1,
         "channel": "phone",
         "case_opened": False,
+        "followup_days": None,  # only a 差评 opens a case with a deadline
+        "followup_by": None,
     }
     again = client.post(url, json=good)
     assert again.status_code == 409 and error_code(again) == "already_rated"

@@ -40,6 +40,7 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/hall/alerts"): SUPERVISORS,
     ("GET", "/api/v1/hall/devices"): SUPERVISORS,
     ("POST", "/api/v1/hall/devices/check"): SUPERVISORS,
+    ("GET", "/api/v1/hall/devices/mine"): {KIOSK},  # its own printer, before a citizen takes a number
     ("GET", "/api/v1/hall/stats"): SUPERVISORS,
     ("GET", "/api/v1/hall/tidal"): STAFF,
     ("POST", "/api/v1/hall/tidal"): SUPERVISORS,
