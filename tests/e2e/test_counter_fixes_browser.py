@@ -230,3 +230,36 @@ def test_a_session_ended_elsewhere_returns_the_console_to_its_login_form(browser
         expect(page.locator("#session-ended")).to_have_text("登录已失效，请重新登录")
     finally:
         context.close()
+
+
+def test_an_unverified_green_channel_number_is_confirmed_or_made_normal_at_the_counter(browser, live_server) -> None:
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    first, second = take(url, "YB003", priority="disabled"), take(url, "YB003", priority="disabled")  # no ID: 待核验
+    assert first["priority_verified"] is False
+    context, page = console(browser, url, "clerk7")
+    clerk = staff_session(url, "clerk7")
+    assert clerk.post(f"{url}/api/v1/windows/7/open", timeout=10).status_code in (200, 409)  # an earlier test closed it
+    try:
+        for ticket, verified in ((first, True), (second, False)):
+            r = clerk.post(f"{url}/api/v1/windows/7/call-ticket", json={"number": ticket["number"]}, timeout=10)
+            assert r.status_code == 200, r.text
+            expect(page.locator("#number")).to_have_text(ticket["number"], timeout=5000)
+            expect(page.locator("#verify")).to_be_visible()
+            if verified:
+                page.click("#verify-ok")
+                expect(page.locator("#verify")).to_be_hidden(timeout=5000)
+                assert clerk.post(f"{url}/api/v1/windows/7/start", timeout=10).status_code == 200
+                assert clerk.post(f"{url}/api/v1/windows/7/complete", timeout=10).status_code == 200
+            else:
+                page.click("#verify-no")
+                page.click("#confirm-ok")
+                expect(page.locator("#number")).to_have_text("—", timeout=5000)
+        seen = staff_session(url, "manager")
+        kept = seen.get(f"{url}/api/v1/tickets/{first['id']}", timeout=10).json()["ticket"]
+        normal = seen.get(f"{url}/api/v1/tickets/{second['id']}", timeout=10).json()["ticket"]
+        assert kept["priority"] == "disabled" and kept["priority_verified"] is True
+        assert normal["priority"] is None and normal["status"] == "waiting"
+    finally:
+        context.close()
