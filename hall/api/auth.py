@@ -81,20 +81,25 @@ def login(args: dict[str, Any]) -> Any:
         else:
             if rehash is not None:
                 user.password_hash = rehash
-            repo.audit(
-                hall_id=user.hall_id,
-                at=svc.clock.now(),
-                actor_id=user.id,
-                actor=user.username,
-                role=user.role,
-                window_number=user.window_number,
-                action="auth.login",
-                client=request.remote_addr,
-            )
+            _audit_own(repo, user, "auth.login")
             hall = repo.hall(user.hall_id) if user.hall_id else None
             start_session(user)
             return _user_out(user, hall.code if hall else "")
     raise Unauthorized("用户名或密码错误", code="bad_credentials")
+
+
+def _audit_own(repo: Repository, user: Any, action: str) -> None:
+    """Audit a user's own log-in or log-out, in the caller's transaction, from the request's address."""
+    repo.audit(
+        hall_id=user.hall_id,
+        at=services().clock.now(),
+        actor_id=user.id,
+        actor=user.username,
+        role=user.role,
+        window_number=user.window_number,
+        action=action,
+        client=request.remote_addr,
+    )
 
 
 @blp.route("/logout", methods=["POST"])
@@ -114,16 +119,7 @@ def logout() -> Any:
             user = repo.user(actor.id) if actor.id else None
             if user is not None:
                 user.session_generation += 1
-                repo.audit(
-                    hall_id=user.hall_id,
-                    at=svc.clock.now(),
-                    actor_id=user.id,
-                    actor=user.username,
-                    role=user.role,
-                    window_number=user.window_number,
-                    action="auth.logout",
-                    client=request.remote_addr,
-                )
+                _audit_own(repo, user, "auth.logout")
         end_session()
         sessions_changed()
     else:
