@@ -210,6 +210,11 @@ STATES: list[State] = [
 ]
 
 
+# The seeded morning has clerks "at" windows with no console open to beat for them; without this the presence sweep
+# signs them out 40 s in (and puts their called tickets back in line), and the states change under the checks.
+SERVER_ENV = {"HALL_PRESENCE_SWEEP_SECONDS": "0"}
+
+
 def axe_source() -> str:
     """The axe-core script, read from the vendored copy (offline once `make assets` ran)."""
     for path in AXE_PATHS:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.server import Server
 from tests.e2e.conftest import ARGS, CHROMIUM
-from tests.e2e.pages import LANGS, ROOT, STATES, Pages, seed
+from tests.e2e.pages import LANGS, ROOT, SERVER_ENV, STATES, Pages, seed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     written: list[tuple[str, str]] = []
-    with Server() as server, sync_playwright() as p:
+    with Server(env=SERVER_ENV) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         pages = Pages(browser, server.url, seed(server.url))
         for state in STATES:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.e2e.pages import LANGS, PAGES, STATES, Pages, State, describe, seed
+from bench.server import Server
+from tests.e2e.pages import LANGS, PAGES, SERVER_ENV, STATES, Pages, State, describe, seed
 
 pytestmark = pytest.mark.browser
 CHECKS = ("overflow", "actions", "text", "wrap", "lang", "console", "requests", "axe")
@@ -42,6 +43,13 @@ def cases() -> list:
                 marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
                 out.append(pytest.param(check, state, lang, marks=marks, id=f"{check}-{state.id}-{lang}"))
     return out
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """The real server for the page checks: the seeded morning stays as seeded (no presence sweep)."""
+    with Server(env=SERVER_ENV) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
