@@ -122,6 +122,7 @@ class CityDoc(ma.Schema):
     halls = OBJECTS
     waiting = ma.fields.Integer()
     circle_minutes = ma.fields.Float()
+    at = ma.fields.String(metadata={"description": "when the figures were read (hall-local ISO time; 截至 HH:MM)"})
 
 
 class ReviewsDoc(ma.Schema):
