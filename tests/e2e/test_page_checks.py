@@ -1,7 +1,7 @@
 """Every page as people see it, in real Chromium: each state × size × language × mode, five checks each.
 
 The table of states is ``tests/e2e/pages.py`` (shared with ``make screens``). Each state is opened once per
-language and measured; each check is its own test so that a defect owned by another change is marked exactly.
+language and measured; each check is its own test, so a failure names the page, size, language and check.
 """
 
 from __future__ import annotations
@@ -15,19 +15,6 @@ from tests.e2e.pages import LANGS, PAGES, SERVER_ENV, STATES, Pages, State, desc
 pytestmark = pytest.mark.browser
 CHECKS = ("overflow", "actions", "text", "wrap", "lang", "console", "requests", "axe")
 
-# Checks that fail today only because of a defect another change of issue 14 fixes. strict=True: the fix turns the
-# mark into an XPASS failure, and then the mark is removed. Keys: (check, state id, language or None for both).
-# Keys: (check or "*", state id, language or None for both).
-KNOWN: dict[tuple[str, str, str | None], str] = {}
-
-
-def known(check: str, state: State, lang: str) -> str | None:
-    """Why this check is expected to fail today, if it is."""
-    for key in ((check, state.id, lang), (check, state.id, None), ("*", state.id, lang)):
-        if key in KNOWN:
-            return KNOWN[key]
-    return None
-
 
 def cases() -> list:
     """The table: states × languages × checks (the text size check only where the page has a minimum)."""
@@ -39,9 +26,7 @@ def cases() -> list:
                     check == "wrap" and not PAGES[state.page].one_line
                 ):
                     continue
-                reason = known(check, state, lang)
-                marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-                out.append(pytest.param(check, state, lang, marks=marks, id=f"{check}-{state.id}-{lang}"))
+                out.append(pytest.param(check, state, lang, id=f"{check}-{state.id}-{lang}"))
     return out
 
 
@@ -102,10 +87,3 @@ def test_icon(measured) -> None:
     icons = {measured(next(s for s in STATES if s.page == name), "zh")["icon"] for name in PAGES}
     missing = [url for url in sorted(icons) if requests.get(url, timeout=10).status_code != 200]
     assert not missing, missing
-
-
-def test_every_known_failure_names_a_real_case() -> None:
-    """A mark for a state or check that no longer exists would silently mark nothing."""
-    ids = {s.id for s in STATES}
-    for check, state_id, lang in KNOWN:
-        assert check in (*CHECKS, "*") and state_id in ids and lang in (*LANGS, None), (check, state_id, lang)
